@@ -1,0 +1,111 @@
+# hacluster.drbd: developer and CI entry points.  `make help` lists them.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+# Molecule looks in extensions/molecule/ inside a collection; ours live here.
+export MOLECULE_GLOB := molecule/*/molecule.yml
+export ANSIBLE_FORCE_COLOR ?= 0
+export PY_COLORS ?= 0
+
+LAB := $(BIN)/python tests/lab/lab.py
+# A copy of the tracked tree at ansible_collections/hacluster/drbd, which is
+# where ansible-test and the unit tests' imports expect a collection to be.
+# Outside the checkout: inside it, ansible-test would list files through git
+# and find the copy ignored.
+TREE_ROOT ?= $(HOME)/.cache/hacluster-drbd/tree-$(shell printf %s "$(CURDIR)" | md5sum | cut -c1-8)
+TREE := $(TREE_ROOT)/ansible_collections/hacluster/drbd
+SCENARIOS ?= $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
+# Host packages the lab and the checks need (Debian 12 names).
+SYSTEM_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap vde2 e2fsprogs apt-utils \
+	openssh-client python3-venv git shellcheck
+
+.PHONY: help deps venv tree lint sanity units molecule test demo bench clean distclean
+
+help:
+	@echo "make test      lint, sanity, unit tests and every Molecule scenario (what CI runs)"
+	@echo "make demo      boot lab VMs and run site.yml against them, then tear them down"
+	@echo "make bench     print lab and topology figures"
+	@echo "make deps      install the host packages the lab needs (as root)"
+	@echo "make venv      install the pinned Python tool chain into $(VENV)"
+	@echo "make lint | sanity | units | molecule [SCENARIOS='lab ...']"
+	@echo "make clean     stop every lab VM, remove build output; distclean also the venv"
+
+deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${db:Status-Status}\n' $$p 2>/dev/null | grep -qx installed || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "installing host packages: $$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	else \
+		echo "missing host packages; run as root: apt-get install $$missing" >&2; exit 1; \
+	fi
+
+$(VENV)/.stamp: requirements.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt -c constraints.txt
+	touch $@
+
+venv: $(VENV)/.stamp
+
+tree: venv
+	rm -rf $(TREE) && mkdir -p $(TREE)
+	git ls-files -z --cached --others --exclude-standard | \
+		while IFS= read -r -d '' f; do [ -e "$$f" ] && printf '%s\0' "$$f"; done | \
+		tar --null -T - -cf - | tar -xf - -C $(TREE)
+
+lint: venv
+	ansible-lint --profile production --strict
+	$(BIN)/python -m compileall -q plugins tests
+
+# ansible-test's own --venv mode bootstraps pip from a host that is not a
+# package registry; a venv of its own with --requirements needs only PyPI.
+SANITY_VENV := $(VENV)-sanity
+$(SANITY_VENV)/.stamp: constraints.txt
+	$(PYTHON) -m venv $(SANITY_VENV)
+	$(SANITY_VENV)/bin/pip install -q --upgrade pip
+	$(SANITY_VENV)/bin/pip install -q "$$(grep '^ansible-core==' constraints.txt)"
+	touch $@
+
+sanity: tree $(SANITY_VENV)/.stamp
+	pipv=$$($(SANITY_VENV)/bin/python -c "import re,ansible_test,pathlib; p=pathlib.Path(ansible_test.__file__).parent/'_internal/python_requirements.py'; print(re.search(r\"pip='([0-9.]+)'\", p.read_text()).group(1))"); \
+		mkdir -p $(HOME)/.ansible/test/cache && \
+		cp tests/sanity/tools/get_pip.py $(HOME)/.ansible/test/cache/get_pip_$${pipv//./_}.py
+	cd $(TREE) && PATH=$(CURDIR)/$(SANITY_VENV)/bin:$$PATH \
+		ansible-test sanity --local --requirements --python 3.11 --color no
+
+units: tree
+	cd $(TREE) && PYTHONPATH=$(TREE_ROOT) $(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
+
+# One lab at a time (two cores); whatever happens, no VM survives the target.
+molecule: venv deps
+	@trap '$(LAB) down --all >/dev/null' EXIT; \
+	for s in $(SCENARIOS); do \
+		echo "=== molecule test -s $$s"; \
+		molecule test -s $$s; \
+	done
+
+test: lint sanity units molecule
+
+demo: venv deps
+	@set -e; inv=$$(mktemp -d /tmp/hacluster-demo.XXXXXX); \
+	trap '$(LAB) down --name demo >/dev/null; rm -rf "$$inv"' EXIT; \
+	cp -r tests/lab/demo/group_vars "$$inv"/; \
+	$(LAB) up --name demo --vms 2 --group hacluster --inventory "$$inv/hosts.yml"; \
+	ANSIBLE_COLLECTIONS_PATH=$(TREE_ROOT) $(MAKE) --no-print-directory tree >/dev/null; \
+	ANSIBLE_COLLECTIONS_PATH=$(TREE_ROOT) ansible-playbook site.yml -i "$$inv"
+
+bench: venv deps
+	$(BIN)/python tests/bench/bench.py
+
+clean:
+	-[ -x $(BIN)/python ] && $(LAB) down --all || $(PYTHON) tests/lab/lab.py down --all
+	rm -rf $(TREE_ROOT) tests/output hacluster-drbd-*.tar.gz
+
+distclean: clean
+	rm -rf $(VENV) $(SANITY_VENV)
