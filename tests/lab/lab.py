@@ -1,0 +1,993 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: Contributors to the hacluster.drbd collection
+"""The hacluster.drbd test lab: real Debian 12 kernels in QEMU, wired together
+over unix sockets, with faults and a fencing path on command.
+
+    lab.py image [--rebuild]              build (or reuse) the cached base image
+    lab.py up --name L --node N ...       boot VMs, wait for ssh, write an inventory
+    lab.py down --name L | --all          stop everything, leave nothing behind
+    lab.py status --name L                what runs
+    lab.py ssh --name L NODE -- CMD       run a command in a VM
+    lab.py fault --name L ACTION NODE     poweroff | hang | resume | cut | restore | reboot | start
+    lab.py wait --name L [NODE...]        wait until VMs answer on ssh
+    lab.py fence-log --name L             what the fencing daemon did (JSON lines)
+
+Everything the lab starts lives under one state directory per lab
+($HACLUSTER_LAB_RUN/<name>, default /tmp/hacluster-lab/<name>); `down`
+removes it.  Built images live in $HACLUSTER_LAB_CACHE (default
+/var/cache/hacluster-drbd-lab), one folder per hash of the recipe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RECIPE = HERE / "recipe"
+SUITE = "bookworm"
+RECIPE_VERSION = "1"  # bump when build_image() changes what it produces
+
+CACHE = Path(os.environ.get("HACLUSTER_LAB_CACHE", "/var/cache/hacluster-drbd-lab"))
+RUN = Path(os.environ.get("HACLUSTER_LAB_RUN", "/tmp/hacluster-lab"))
+MARKER = "hacluster-lab"  # every QEMU we start carries this in its -name
+
+# The private networks, in the order the guests see them (eth1, eth2, eth3),
+# after seed 001's public / DRBD / back-channel split.
+NETWORKS = [
+    ("public", "192.168.101.0/24"),
+    ("drbd", "192.168.102.0/24"),
+    ("back", "192.168.103.0/24"),
+]
+HOST_OFFSET = 10  # node1 is .11, node2 .12, ...
+MAX_VMS = 4
+READY_CHECK = "mountpoint -q /srv/lab-repo || mount /srv/lab-repo"
+FENCE_PORT_NAME = "org.hacluster.lab.fence"
+# Xen's PV dom0 needs this CPU model under TCG (LAB-NOTES); plain guests are
+# happy with it too, so one model serves every scenario.
+TCG_CPU = "qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt"
+
+
+class LabError(Exception):
+    """A failure the user can act on; printed without a traceback."""
+
+
+def log(msg: str) -> None:
+    sys.stderr.write(f"lab: {msg}\n")
+    sys.stderr.flush()
+
+
+def run(argv: list[str], check: bool = True, **kw) -> subprocess.CompletedProcess:
+    proc = subprocess.run(argv, text=True, capture_output=True, check=False, **kw)
+    if check and proc.returncode != 0:
+        raise LabError(f"{argv[0]} failed (rc={proc.returncode}): {proc.stderr.strip()[-2000:]}")
+    return proc
+
+
+def need(*tools: str) -> None:
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        raise LabError(
+            "missing host tools: " + ", ".join(missing) + ". Run `make deps` as root "
+            "(it installs qemu-system-x86 qemu-utils mmdebstrap vde2 e2fsprogs apt-utils openssh-client)."
+        )
+
+
+# --------------------------------------------------------------------------- image
+
+
+def host_debian_sources() -> tuple[str, str]:
+    """The host's own Debian sources (deb822), used to build the guest image.
+
+    Returns (path, content).  The lab builds with the mirrors this machine is
+    configured with rather than naming one of its own.
+    """
+    candidates = sorted(Path("/etc/apt/sources.list.d").glob("*.sources"))
+    for path in candidates:
+        text = path.read_text()
+        if re.search(rf"^Suites:.*\b{SUITE}\b", text, re.M) and "debian" in text:
+            return str(path), text
+    legacy = Path("/etc/apt/sources.list")
+    if legacy.exists() and SUITE in legacy.read_text():
+        return str(legacy), legacy.read_text()
+    raise LabError(f"no Debian {SUITE} APT source configured on this host (/etc/apt/sources.list.d/*.sources)")
+
+
+def read_list(path: Path) -> list[str]:
+    out = []
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            out.append(line)
+    return out
+
+
+def recipe_key() -> str:
+    """Hash of everything that goes into the image and the repository."""
+    h = hashlib.sha256()
+    h.update(RECIPE_VERSION.encode())
+    h.update(CUSTOMIZE.encode())
+    h.update((HERE / "fence_lab.py").read_bytes())
+    for path in sorted(RECIPE.rglob("*")):
+        if path.is_file():
+            h.update(str(path.relative_to(RECIPE)).encode())
+            h.update(path.read_bytes())
+    h.update(host_debian_sources()[1].encode())
+    return h.hexdigest()[:16]
+
+
+def image_dir() -> Path:
+    return CACHE / "images" / recipe_key()
+
+
+def image_ready(d: Path) -> bool:
+    return (d / "manifest.json").exists()
+
+
+CUSTOMIZE = r"""
+set -eu
+root="$1"
+# Offline repository: download each package with its dependencies against the
+# finished base system, one package at a time so that packages which conflict
+# with each other can still both be offered.
+mkdir -p "$root/var/cache/apt/archives/partial"
+for pkg in $LAB_REPO_PACKAGES; do
+    chroot "$root" apt-get -q -y -o Dpkg::Use-Pty=0 install --download-only "$pkg" >&2
+done
+mkdir -p "$LAB_REPO_OUT"
+cp "$root"/var/cache/apt/archives/*.deb "$LAB_REPO_OUT"/
+chroot "$root" apt-get clean
+# No package lists and no "updated recently" stamp: the first apt run in a
+# guest must read the offline repository.
+rm -rf "$root"/var/lib/apt/lists/* "$root"/var/lib/apt/periodic/* "$root"/var/cache/apt/*.bin
+# Ansible's apt module reads the age of the lists from this directory's mtime.
+touch -d @0 "$root"/var/lib/apt/lists
+# Guests see only the offline repository.
+rm -f "$root"/etc/apt/sources.list "$root"/etc/apt/sources.list.d/*
+echo "deb [trusted=yes] file:/srv/lab-repo ./" > "$root/etc/apt/sources.list"
+mkdir -p "$root/srv/lab-repo"
+cp -a "$LAB_GUEST_FILES"/. "$root"/
+{ echo '#!/usr/bin/python3'; cat "$LAB_FENCE_AGENT"; } > "$root/usr/sbin/fence_lab"
+chmod 0755 "$root/usr/sbin/fence_lab"
+mkdir -p -m 0700 "$root/root/.ssh"
+install -m 0600 "$LAB_PUBKEY" "$root/root/.ssh/authorized_keys"
+cat > "$root/etc/fstab" <<FSTAB
+/dev/vda / ext4 rw,errors=remount-ro 0 1
+LABEL=labrepo /srv/lab-repo ext4 ro,nofail,x-systemd.device-timeout=120s 0 0
+FSTAB
+echo lab > "$root/etc/hostname"
+printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' > "$root/etc/hosts"
+# Each VM writes its own machine id on first boot (its own overlay).
+: > "$root/etc/machine-id"
+rm -f "$root/var/lib/dbus/machine-id"
+chroot "$root" systemctl enable systemd-networkd.service lab-guest-setup.service ssh.service >&2
+chroot "$root" systemctl mask apt-daily.timer apt-daily-upgrade.timer man-db.timer \
+    e2scrub_all.timer fstrim.timer systemd-networkd-wait-online.service getty@tty1.service >&2
+# Serial console login is handy when debugging a VM by hand.
+chroot "$root" passwd -d root >&2
+chroot "$root" systemctl set-default multi-user.target >&2
+"""
+
+
+def build_image(rebuild: bool = False) -> Path:
+    need("mmdebstrap", "mkfs.ext4", "apt-ftparchive", "ssh-keygen", "qemu-img")
+    final = image_dir()
+    if image_ready(final) and not rebuild:
+        return final
+    (CACHE / "images").mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".build-{final.name}-", dir=CACHE / "images"))
+    started = time.monotonic()
+    try:
+        log(f"building base image {final.name} (a few minutes; cached afterwards)")
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hacluster-lab", "-f", str(work / "id_ed25519")])
+        sources_path = host_debian_sources()[0]
+        env = dict(
+            os.environ,
+            LAB_REPO_PACKAGES=" ".join(read_list(RECIPE / "packages-repo.txt")),
+            LAB_REPO_OUT=str(work / "repo"),
+            LAB_GUEST_FILES=str(RECIPE / "guest"),
+            LAB_FENCE_AGENT=str(HERE / "fence_lab.py"),
+            LAB_PUBKEY=str(work / "id_ed25519.pub"),
+        )
+        rootfs = work / "rootfs"
+        argv = [
+            "mmdebstrap",
+            "--mode=root",
+            "--variant=apt",
+            "--format=directory",
+            "--include=" + ",".join(read_list(RECIPE / "packages-image.txt")),
+            "--customize-hook=" + CUSTOMIZE,
+            SUITE,
+            str(rootfs),
+            sources_path,
+        ]
+        proc = subprocess.run(argv, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+        (work / "mmdebstrap.log").write_text(proc.stdout)
+        if proc.returncode != 0:
+            raise LabError(f"mmdebstrap failed (rc={proc.returncode}); last lines:\n{proc.stdout[-3000:]}")
+        boot = rootfs / "boot"
+        kernels = sorted(boot.glob("vmlinuz-*"))
+        initrds = sorted(boot.glob("initrd.img-*"))
+        if not kernels or not initrds:
+            raise LabError("the image has no kernel or initrd in /boot")
+        shutil.copy2(kernels[-1], work / "vmlinuz")
+        shutil.copy2(initrds[-1], work / "initrd.img")
+        kver = kernels[-1].name[len("vmlinuz-"):]
+        # The root file system: a sparse raw image shared read-only by every VM
+        # through per-VM qcow2 overlays.
+        run(["mkfs.ext4", "-q", "-F", "-L", "labroot", "-d", str(rootfs), str(work / "base.raw"), "6G"])
+        repo = work / "repo"
+        debs = sorted(p.name for p in repo.glob("*.deb"))
+        with open(repo / "Packages", "w") as fh:
+            subprocess.run(["apt-ftparchive", "packages", "."], cwd=repo, stdout=fh, check=True)
+        release = run(["apt-ftparchive", "release", "."], cwd=repo).stdout
+        (repo / "Release").write_text(release)
+        size_mib = int(sum(p.stat().st_size for p in repo.iterdir()) / 2**20 * 1.2) + 64
+        run(["mkfs.ext4", "-q", "-F", "-L", "labrepo", "-d", str(repo), str(work / "repo.img"), f"{size_mib}M"])
+        shutil.rmtree(rootfs)
+        shutil.rmtree(repo)
+        manifest = {
+            "key": final.name,
+            "suite": SUITE,
+            "kernel": kver,
+            "repo_packages": len(debs),
+            "repo_mib": size_mib,
+            "build_seconds": round(time.monotonic() - started, 1),
+            "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        if final.exists():
+            shutil.rmtree(final)
+        work.rename(final)
+        prune_images(final.name, spare=1)
+        log(f"image {final.name} built in {manifest['build_seconds']}s (kernel {kver}, {len(debs)} packages offered)")
+        return final
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def prune_images(keep: str, spare: int = 0) -> None:
+    """Drop cached images of other recipes (each takes about 1.5 GB), but
+    the `spare` most recent ones, so switching branches back and forth is cheap."""
+    root = CACHE / "images"
+    if not root.is_dir():
+        return
+    others = sorted(
+        (d for d in root.iterdir() if d.is_dir() and d.name != keep and not d.name.startswith(".build-")),
+        key=lambda d: d.stat().st_mtime, reverse=True,
+    )
+    for d in others[spare:]:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- KVM probe
+
+
+def probe_accel(img: Path) -> str:
+    """'kvm' if a guest kernel really runs under KVM here, else 'tcg'.
+
+    /dev/kvm may exist and still hang a stock kernel (a PVM host, LAB-NOTES),
+    so boot the real kernel for a few seconds and look for its banner.
+    """
+    if os.environ.get("HACLUSTER_LAB_ACCEL") in ("kvm", "tcg"):
+        return os.environ["HACLUSTER_LAB_ACCEL"]
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return "tcg"
+    boot_id = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    cached = CACHE / f"accel-{boot_id}"
+    if cached.exists():
+        return cached.read_text().strip()
+    with tempfile.TemporaryDirectory(prefix="lab-kvm-probe-") as tmp:
+        console = Path(tmp) / "console"
+        argv = [
+            "qemu-system-x86_64", "-name", f"{MARKER}-kvm-probe", "-machine", "pc,accel=kvm", "-cpu", "host",
+            "-m", "256", "-nodefaults", "-display", "none", "-no-reboot",
+            "-serial", f"file:{console}", "-kernel", str(img / "vmlinuz"),
+            "-append", "console=ttyS0 panic=-1 root=/dev/nonexistent",
+        ]
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        accel = "tcg"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if console.exists() and b"Linux version" in console.read_bytes():
+                accel = "kvm"
+                break
+            if proc.poll() is not None:
+                break
+            time.sleep(0.5)
+        proc.kill()
+        proc.wait()
+    cached.write_text(accel + "\n")
+    return accel
+
+
+# --------------------------------------------------------------------------- state
+
+
+def lab_dir(name: str) -> Path:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,30}", name):
+        raise LabError(f"lab name {name!r}: use 1-31 of a-z 0-9 _ -")
+    return RUN / name
+
+
+def load_state(name: str) -> dict:
+    path = lab_dir(name) / "lab.json"
+    if not path.exists():
+        raise LabError(f"no lab named {name} is up (no {path})")
+    return json.loads(path.read_text())
+
+
+def save_state(name: str, state: dict) -> None:
+    path = lab_dir(name) / "lab.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2) + "\n")
+    tmp.replace(path)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie is not alive for our purposes.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def read_pid(path: Path) -> int | None:
+    try:
+        pid = int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if pid_alive(pid) else None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def mac(net: int, vm: int) -> str:
+    """net 0 is the management NIC; 1..3 the private networks."""
+    return "52:54:00:%02x:00:%02x" % (0xFF if net == 0 else net, vm)
+
+
+# --------------------------------------------------------------------------- QMP
+
+
+def qmp(d: Path, node: str, command: str, arguments: dict | None = None, timeout: float = 10) -> dict:
+    path = d / f"{node}.qmp"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        try:
+            s.connect(str(path))
+        except OSError as exc:
+            raise LabError(f"{node}: QEMU monitor not reachable ({exc}); is the VM running?") from exc
+        f = s.makefile("rwb")
+
+        def reply() -> dict:
+            while True:
+                line = f.readline()
+                if not line:
+                    raise LabError(f"{node}: QEMU monitor closed the connection")
+                msg = json.loads(line)
+                if "event" in msg:
+                    continue
+                return msg
+
+        reply()  # greeting
+        for cmd, args in (("qmp_capabilities", None), (command, arguments)):
+            req = {"execute": cmd}
+            if args:
+                req["arguments"] = args
+            f.write(json.dumps(req).encode() + b"\n")
+            f.flush()
+            msg = reply()
+            if "error" in msg:
+                raise LabError(f"{node}: QMP {cmd} failed: {msg['error'].get('desc')}")
+        return msg.get("return", {})
+
+
+# --------------------------------------------------------------------------- VMs
+
+
+def qemu_argv(state: dict, node: str) -> list[str]:
+    d = Path(state["dir"])
+    img = Path(state["image"])
+    vm = state["nodes"][node]
+    idx = vm["index"]
+    append = [
+        "root=/dev/vda", "rw", "console=ttyS0", "net.ifnames=0", "quiet",
+        f"systemd.hostname={node}", f"lab.mgmt={mac(0, idx)}",
+    ]
+    for k, (net, dummy) in enumerate(NETWORKS[: state["networks"]], start=1):
+        append.append(f"lab.nic={mac(k, idx)},{vm['networks'][net]['address']}/{vm['networks'][net]['prefix']}")
+    argv = [
+        "qemu-system-x86_64",
+        "-name", f"{MARKER}-{state['name']}-{node}",
+        "-machine", f"pc,accel={state['accel']}",
+        "-cpu", "host" if state["accel"] == "kvm" else TCG_CPU,
+        "-smp", str(state["cpus"]), "-m", str(state["memory"]),
+        "-nodefaults", "-no-user-config", "-display", "none",
+        "-serial", f"file:{d / (node + '.console')}",
+        "-qmp", f"unix:{d / (node + '.qmp')},server=on,wait=off",
+        "-pidfile", str(d / f"{node}.pid"), "-daemonize",
+        "-kernel", str(img / "vmlinuz"), "-initrd", str(img / "initrd.img"),
+        "-append", " ".join(append),
+        "-device", "virtio-rng-pci",
+        "-drive", f"if=none,id=root,file={d / (node + '.qcow2')},format=qcow2,discard=unmap",
+        "-device", "virtio-blk-pci,drive=root",
+    ]
+    for i, disk in enumerate(vm["disks"], start=1):
+        argv += [
+            "-drive", f"if=none,id=data{i},file={disk},format=qcow2,cache=none,aio=threads",
+            "-device", f"virtio-blk-pci,drive=data{i},serial=data{i}",
+        ]
+    argv += [
+        "-drive", f"if=none,id=repo,file={img / 'repo.img'},format=raw,read-only=on",
+        "-device", "virtio-blk-pci,drive=repo,serial=labrepo",
+        # One small disk shared by all VMs, for SBD and similar shared-disk fencing.
+        "-drive", f"if=none,id=shared,file={d / 'shared.img'},format=raw,cache=none,file.locking=off",
+        "-device", "virtio-blk-pci,drive=shared,serial=labshared,share-rw=on",
+        "-netdev", f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{vm['ssh_port']}-:22",
+        "-device", f"virtio-net-pci,netdev=mgmt,mac={mac(0, idx)}",
+    ]
+    for k in range(1, state["networks"] + 1):
+        argv += [
+            "-netdev", f"vde,id=net{k},sock={d / ('net%d.vde' % k)}",
+            "-device", f"virtio-net-pci,netdev=net{k},id=nic{k},mac={mac(k, idx)}",
+        ]
+    argv += [
+        "-device", "virtio-serial-pci,id=vser",
+        "-chardev", f"socket,id=fence,path={d / ('fence-' + node + '.sock')},reconnect=1",
+        "-device", f"virtserialport,bus=vser.0,chardev=fence,name={FENCE_PORT_NAME}",
+    ]
+    return argv
+
+
+def start_vm(state: dict, node: str) -> None:
+    d = Path(state["dir"])
+    if read_pid(d / f"{node}.pid"):
+        raise LabError(f"{node} is already running")
+    (d / f"{node}.console").write_text("")
+    proc = run(qemu_argv(state, node), check=False)
+    if proc.returncode != 0:
+        raise LabError(f"QEMU for {node} did not start (rc={proc.returncode}): {proc.stderr.strip()}")
+
+
+def kill_vm(d: Path, node: str, grace: float = 0) -> bool:
+    """Hard power-off (SIGKILL unless a grace period is given). True if it ran."""
+    pid = read_pid(d / f"{node}.pid")
+    if pid is None:
+        return False
+    if grace:
+        with contextlib.suppress(LabError, OSError):
+            qmp(d, node, "quit", timeout=2)
+        deadline = time.monotonic() + grace
+        while pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    if pid_alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with contextlib.suppress(FileNotFoundError):
+        (d / f"{node}.pid").unlink()
+    return True
+
+
+def ssh_base(state: dict, node: str) -> list[str]:
+    return [
+        "ssh", "-q", "-i", str(Path(state["image"]) / "id_ed25519"),
+        "-p", str(state["nodes"][node]["ssh_port"]),
+        "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+        "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", "root@127.0.0.1",
+    ]
+
+
+def wait_ssh(state: dict, nodes: list[str], timeout: float) -> dict[str, float]:
+    start = time.monotonic()
+    ready: dict[str, float] = {}
+    d = Path(state["dir"])
+    while len(ready) < len(nodes):
+        for node in nodes:
+            if node in ready:
+                continue
+            if read_pid(d / f"{node}.pid") is None:
+                raise LabError(f"{node}: QEMU exited during boot; console tail:\n{console_tail(d, node)}")
+            # Ready means ssh answers and the offline repository is mounted
+            # (udev under TCG can be slower than the first ssh login).
+            proc = subprocess.run(ssh_base(state, node) + [READY_CHECK], capture_output=True, timeout=30, check=False)
+            if proc.returncode == 0:
+                ready[node] = round(time.monotonic() - start, 1)
+        if time.monotonic() - start > timeout:
+            late = [n for n in nodes if n not in ready]
+            raise LabError(f"no ssh from {', '.join(late)} within {timeout:.0f}s; console tail:\n"
+                           + "\n".join(console_tail(d, n) for n in late))
+        if len(ready) < len(nodes):
+            time.sleep(2)
+    return ready
+
+
+def console_tail(d: Path, node: str, lines: int = 15) -> str:
+    try:
+        text = (d / f"{node}.console").read_text(errors="replace")
+    except OSError:
+        return "(no console log)"
+    return "\n".join(f"  {node}| {line}" for line in text.splitlines()[-lines:])
+
+
+# --------------------------------------------------------------------------- inventory
+
+
+def inventory(state: dict) -> dict:
+    hosts = {}
+    for node, vm in state["nodes"].items():
+        hosts[node] = {
+            "ansible_host": "127.0.0.1",
+            "ansible_port": vm["ssh_port"],
+            "lab_networks": vm["networks"],
+            "lab_data_disks": [f"/dev/disk/by-id/virtio-data{i}" for i in range(1, len(vm["disks"]) + 1)],
+        }
+    key = str(Path(state["image"]) / "id_ed25519")
+    inv = {
+        "all": {
+            "vars": {
+                "ansible_user": "root",
+                "ansible_ssh_private_key_file": key,
+                "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+                "ansible_python_interpreter": "/usr/bin/python3",
+                "lab_name": state["name"],
+                "lab_shared_disk": "/dev/disk/by-id/virtio-labshared",
+                "lab_fence_agent": "fence_lab",
+            },
+            "hosts": hosts,
+        }
+    }
+    groups = {g: {"hosts": {n: {} for n in state["nodes"]}} for g in state.get("groups", [])}
+    if groups:
+        inv["all"]["children"] = groups
+    return inv
+
+
+def write_instance_config(state: dict, path: Path) -> None:
+    """What Molecule's default driver wants to know about each instance."""
+    key = str(Path(state["image"]) / "id_ed25519")
+    items = [
+        {"instance": node, "address": "127.0.0.1", "port": vm["ssh_port"], "user": "root", "identity_file": key}
+        for node, vm in state["nodes"].items()
+    ]
+    path.write_text("# Molecule managed\n" + "\n".join(
+        "- " + to_yaml(item, 1).lstrip() for item in items) + "\n")
+
+
+def to_yaml(data, indent: int = 0) -> str:
+    """Small YAML emitter (the lab runs on the system Python, without PyYAML)."""
+    pad = "  " * indent
+    out = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            if value:
+                out.append(f"{pad}{key}:")
+                out.append(to_yaml(value, indent + 1))
+            else:
+                out.append(f"{pad}{key}: {{}}")
+        elif isinstance(value, list):
+            out.append(f"{pad}{key}: {json.dumps(value)}")
+        else:
+            out.append(f"{pad}{key}: {json.dumps(value)}")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- fencing daemon
+
+
+def fenced(name: str) -> None:
+    """Serve fence requests from every VM of one lab (runs in the background).
+
+    Each VM's virtio-serial port connects to its own unix socket here; the
+    socket tells who is asking.  Requests are one line: ACTION TARGET.
+    """
+    d = lab_dir(name)
+    logf = open(d / "fence.log", "a", buffering=1)
+    listeners: dict[socket.socket, str] = {}
+    for node in load_state(name)["nodes"]:
+        path = d / f"fence-{node}.sock"
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(str(path))
+        s.listen(4)
+        listeners[s] = node
+    conns: dict[socket.socket, tuple[str, bytes]] = {}
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *args: stop.append(1))
+    (d / "fenced.ready").write_text(str(os.getpid()))
+    while not stop:
+        ready, dummy, dummy = select.select(list(listeners) + list(conns), [], [], 1.0)
+        for s in ready:
+            if s in listeners:
+                conn = s.accept()[0]
+                conns[conn] = (listeners[s], b"")
+                continue
+            requester, buf = conns[s]
+            try:
+                chunk = s.recv(4096)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                conns.pop(s)
+                s.close()
+                continue
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                answer = fence_action(name, requester, line.decode(errors="replace").strip())
+                logf.write(json.dumps(answer) + "\n")
+                with contextlib.suppress(OSError):
+                    s.sendall((answer["reply"] + "\n").encode())
+            if s in conns:
+                conns[s] = (requester, buf)
+
+
+def fence_action(name: str, requester: str, line: str) -> dict:
+    entry = {"time": time.time(), "requester": requester, "request": line}
+    parts = line.split()
+    try:
+        state = load_state(name)
+        d = Path(state["dir"])
+        if len(parts) != 2:
+            raise LabError("expected: ACTION TARGET")
+        action, target = parts
+        if action == "list":
+            entry["reply"] = "OK " + ",".join(state["nodes"])
+            return entry
+        if target not in state["nodes"]:
+            raise LabError(f"unknown VM {target}")
+        if action == "status":
+            entry["reply"] = "OK " + ("on" if read_pid(d / f"{target}.pid") else "off")
+        elif action == "off":
+            was_on = kill_vm(d, target)
+            entry["reply"] = "OK off"
+            entry["effect"] = "powered off" if was_on else "already off"
+        elif action == "on":
+            if not read_pid(d / f"{target}.pid"):
+                start_vm(state, target)
+                entry["effect"] = "powered on"
+            entry["reply"] = "OK on"
+        elif action == "reboot":
+            kill_vm(d, target)
+            start_vm(state, target)
+            entry["effect"] = "power cycled"
+            entry["reply"] = "OK on"
+        else:
+            raise LabError(f"unknown action {action}")
+    except (LabError, OSError) as exc:
+        entry["reply"] = f"ERR {exc}"
+    return entry
+
+
+def start_fenced(name: str) -> None:
+    d = lab_dir(name)
+    logf = open(d / "fenced.stderr", "a")
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "_fenced", "--name", name],
+        stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, start_new_session=True,
+    )
+    (d / "fenced.pid").write_text(str(proc.pid))
+    deadline = time.monotonic() + 10
+    while not (d / "fenced.ready").exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise LabError(f"the fencing daemon did not start: {(d / 'fenced.stderr').read_text()[-1000:]}")
+        time.sleep(0.05)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_image(args) -> None:
+    t0 = time.monotonic()
+    img = build_image(rebuild=args.rebuild)
+    if args.prune:
+        prune_images(img.name)
+    manifest = json.loads((img / "manifest.json").read_text())
+    manifest["path"] = str(img)
+    manifest["seconds_this_run"] = round(time.monotonic() - t0, 2)
+    print(json.dumps(manifest, indent=2))
+
+
+def cmd_up(args) -> None:
+    need("qemu-system-x86_64", "qemu-img", "vde_switch", "ssh")
+    nodes = args.node or [f"node{i}" for i in range(1, args.vms + 1)]
+    if not 1 <= len(nodes) <= MAX_VMS:
+        raise LabError(f"a lab has 1 to {MAX_VMS} VMs, not {len(nodes)}")
+    for n in nodes:
+        if not re.fullmatch(r"[a-z][a-z0-9-]{0,30}", n):
+            raise LabError(f"VM name {n!r}: use a lower-case host name")
+    if len(set(nodes)) != len(nodes):
+        raise LabError("VM names must be unique")
+    if not 0 <= args.networks <= len(NETWORKS):
+        raise LabError(f"--networks takes 0 to {len(NETWORKS)}")
+    d = lab_dir(args.name)
+    if (d / "lab.json").exists():
+        raise LabError(f"lab {args.name} is already up; `lab.py down --name {args.name}` first")
+    t0 = time.monotonic()
+    img = build_image()
+    t_image = time.monotonic() - t0
+    accel = probe_accel(img)
+    d.mkdir(parents=True, exist_ok=True)
+    state = {
+        "name": args.name, "dir": str(d), "image": str(img), "accel": accel,
+        "cpus": args.cpus, "memory": args.memory, "networks": args.networks,
+        "groups": args.group or [], "nodes": {}, "inventory": None,
+    }
+    try:
+        for idx, node in enumerate(nodes, start=1):
+            nets = {}
+            for net, cidr in NETWORKS[: args.networks]:
+                base, prefix = cidr.split("/")
+                octets = base.split(".")
+                octets[3] = str(HOST_OFFSET + idx)
+                nets[net] = {"address": ".".join(octets), "prefix": int(prefix), "network": cidr,
+                             "interface": f"eth{NETWORKS.index((net, cidr)) + 1}"}
+            state["nodes"][node] = {"index": idx, "ssh_port": free_port(), "networks": nets, "disks": []}
+        save_state(args.name, state)
+        run(["qemu-img", "create", "-q", "-f", "raw", str(d / "shared.img"), "16M"])
+        for node, vm in state["nodes"].items():
+            run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(img / "base.raw"),
+                 str(d / f"{node}.qcow2")])
+            for i in range(1, args.disks + 1):
+                disk = d / f"{node}-data{i}.qcow2"
+                run(["qemu-img", "create", "-q", "-f", "qcow2", str(disk), args.disk_size])
+                vm["disks"].append(str(disk))
+        for k in range(1, args.networks + 1):
+            run(["vde_switch", "--sock", str(d / f"net{k}.vde"), "--daemon",
+                 "--pidfile", str(d / f"net{k}.vde.pid"), "--mode", "0600"])
+        save_state(args.name, state)
+        start_fenced(args.name)
+        t_boot = time.monotonic()
+        for node in nodes:
+            start_vm(state, node)
+        ready = wait_ssh(state, nodes, args.timeout)
+        t_ready = time.monotonic() - t_boot
+        inv_path = Path(args.inventory).resolve() if args.inventory else d / "inventory.yml"
+        inv_path.parent.mkdir(parents=True, exist_ok=True)
+        inv_path.write_text("# Written by tests/lab/lab.py up; removed by down.\n" + to_yaml(inventory(state)) + "\n")
+        state["inventory"] = str(inv_path)
+        if args.instance_config:
+            write_instance_config(state, Path(args.instance_config))
+        save_state(args.name, state)
+    except BaseException:
+        log("boot failed: tearing the lab down")
+        teardown(args.name)
+        raise
+    print(json.dumps({
+        "name": args.name, "accel": accel, "inventory": str(inv_path), "image": img.name,
+        "image_seconds": round(t_image, 1), "ssh_ready_seconds": round(t_ready, 1), "per_vm": ready,
+    }, indent=2))
+
+
+def teardown(name: str) -> dict:
+    d = RUN / name
+    report = {"name": name, "vms_killed": 0}
+    if not d.exists():
+        return report
+    for pidfile in d.glob("*.pid"):
+        if pidfile.name.endswith(".vde.pid") or pidfile.name == "fenced.pid":
+            continue
+        if kill_vm(d, pidfile.stem, grace=0):
+            report["vms_killed"] += 1
+    for pidfile in list(d.glob("*.vde.pid")) + [d / "fenced.pid"]:
+        pid = read_pid(pidfile)
+        if pid:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 5
+            while pid_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if pid_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(FileNotFoundError, json.JSONDecodeError, KeyError):
+        inv = json.loads((d / "lab.json").read_text()).get("inventory")
+        if inv and not Path(inv).is_relative_to(d):
+            Path(inv).unlink(missing_ok=True)
+    shutil.rmtree(d, ignore_errors=True)
+    return report
+
+
+def stray_qemus(name: str | None = None) -> list[int]:
+    """QEMU processes of ours (by the -name marker), e.g. after a crashed run."""
+    prefix = f"{MARKER}-{name}-" if name else f"{MARKER}-"
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if cmd and cmd[0].endswith(b"qemu-system-x86_64") and any(a.startswith(prefix.encode()) for a in cmd):
+            pids.append(int(proc.name))
+    return pids
+
+
+def cmd_down(args) -> None:
+    t0 = time.monotonic()
+    names = [p.name for p in RUN.iterdir() if p.is_dir()] if (args.all and RUN.exists()) else []
+    if not args.all:
+        names = [args.name]
+    reports = [teardown(n) for n in names]
+    strays = stray_qemus(None if args.all else args.name)
+    for pid in strays:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    if args.all and RUN.exists() and not any(RUN.iterdir()):
+        RUN.rmdir()
+    print(json.dumps({"labs": reports, "stray_qemu_killed": len(strays),
+                      "seconds": round(time.monotonic() - t0, 2)}))
+
+
+def cmd_status(args) -> None:
+    state = load_state(args.name)
+    d = Path(state["dir"])
+    out = {"name": args.name, "accel": state["accel"], "inventory": state["inventory"], "nodes": {}}
+    for node, vm in state["nodes"].items():
+        pid = read_pid(d / f"{node}.pid")
+        entry = {"power": "on" if pid else "off", "ssh_port": vm["ssh_port"]}
+        if pid:
+            with contextlib.suppress(LabError, OSError):
+                entry["run_state"] = qmp(d, node, "query-status").get("status")
+        out["nodes"][node] = entry
+    print(json.dumps(out, indent=2))
+
+
+def cmd_ssh(args) -> int:
+    state = load_state(args.name)
+    if args.node not in state["nodes"]:
+        raise LabError(f"no VM {args.node} in lab {args.name}")
+    cmd = args.command[1:] if args.command[:1] == ["--"] else args.command
+    return subprocess.call(ssh_base(state, args.node) + cmd)
+
+
+def cmd_fault(args) -> None:
+    state = load_state(args.name)
+    d = Path(state["dir"])
+    node = args.node
+    if node not in state["nodes"]:
+        raise LabError(f"no VM {node} in lab {args.name}")
+    action = args.action
+    if action in ("cut", "restore"):
+        names = [n for n, dummy in NETWORKS[: state["networks"]]]
+        if args.net not in names:
+            raise LabError(f"--net must be one of {', '.join(names)}")
+        nic = f"nic{names.index(args.net) + 1}"
+        qmp(d, node, "set_link", {"name": nic, "up": action == "restore"})
+    elif action == "poweroff":
+        if not kill_vm(d, node):
+            raise LabError(f"{node} is not running")
+    elif action == "hang":
+        qmp(d, node, "stop")
+    elif action == "resume":
+        qmp(d, node, "cont")
+    elif action == "reboot":
+        qmp(d, node, "system_reset")
+    elif action == "start":
+        start_vm(state, node)
+        if args.wait:
+            wait_ssh(state, [node], args.timeout)
+    print(json.dumps({"node": node, "action": action, "net": args.net, "time": time.time()}))
+
+
+def cmd_wait(args) -> None:
+    state = load_state(args.name)
+    nodes = args.node or list(state["nodes"])
+    print(json.dumps({"ready_seconds": wait_ssh(state, nodes, args.timeout)}))
+
+
+def cmd_fence_log(args) -> None:
+    path = lab_dir(args.name) / "fence.log"
+    sys.stdout.write(path.read_text() if path.exists() else "")
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="lab.py", description=__doc__.split("\n\n", maxsplit=1)[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("image", help="build or reuse the cached base image")
+    s.add_argument("--rebuild", action="store_true")
+    s.add_argument("--prune", action="store_true", help="delete images of other recipes")
+    s = sub.add_parser("up", help="boot a lab")
+    s.add_argument("--name", required=True)
+    s.add_argument("--node", action="append", help="VM name (repeat); default node1..nodeN")
+    s.add_argument("--vms", type=int, default=2)
+    s.add_argument("--disks", type=int, default=1, help="data disks per VM")
+    s.add_argument("--disk-size", default="1G")
+    s.add_argument("--networks", type=int, default=3, help="private networks (0-3)")
+    s.add_argument("--memory", type=int, default=int(os.environ.get("HACLUSTER_LAB_MEMORY", "768")))
+    s.add_argument("--cpus", type=int, default=1)
+    s.add_argument("--group", action="append", help="inventory group holding every VM (repeat)")
+    s.add_argument("--inventory", help="where to write the YAML inventory")
+    s.add_argument("--instance-config", help="also write a Molecule instance config here")
+    s.add_argument("--timeout", type=float, default=600, help="seconds to wait for ssh")
+    s = sub.add_parser("down", help="tear a lab down")
+    g = s.add_mutually_exclusive_group(required=True)
+    g.add_argument("--name")
+    g.add_argument("--all", action="store_true")
+    s = sub.add_parser("status")
+    s.add_argument("--name", required=True)
+    s = sub.add_parser("ssh")
+    s.add_argument("--name", required=True)
+    s.add_argument("node")
+    s.add_argument("command", nargs=argparse.REMAINDER)
+    s = sub.add_parser("fault", help="inject a fault")
+    s.add_argument("--name", required=True)
+    s.add_argument("action", choices=["poweroff", "hang", "resume", "cut", "restore", "reboot", "start"])
+    s.add_argument("node")
+    s.add_argument("--net", help="network for cut/restore: public, drbd or back")
+    s.add_argument("--wait", action="store_true", help="start: wait for ssh")
+    s.add_argument("--timeout", type=float, default=600)
+    s = sub.add_parser("wait", help="wait until VMs answer on ssh")
+    s.add_argument("--name", required=True)
+    s.add_argument("node", nargs="*")
+    s.add_argument("--timeout", type=float, default=600)
+    s = sub.add_parser("fence-log")
+    s.add_argument("--name", required=True)
+    s = sub.add_parser("_fenced")
+    s.add_argument("--name", required=True)
+    args = p.parse_args(argv)
+    if args.cmd != "_fenced":
+        # A killed run (CI time-out, Ctrl-C in a parent) must still tear down
+        # what it started: treat SIGTERM like Ctrl-C.
+        signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        if args.cmd == "image":
+            cmd_image(args)
+        elif args.cmd == "up":
+            cmd_up(args)
+        elif args.cmd == "down":
+            cmd_down(args)
+        elif args.cmd == "status":
+            cmd_status(args)
+        elif args.cmd == "ssh":
+            return cmd_ssh(args)
+        elif args.cmd == "fault":
+            cmd_fault(args)
+        elif args.cmd == "wait":
+            cmd_wait(args)
+        elif args.cmd == "fence-log":
+            cmd_fence_log(args)
+        elif args.cmd == "_fenced":
+            fenced(args.name)
+    except LabError as exc:
+        log(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: Contributors to the hacluster.drbd collection
+"""Unit tests of the lab's pure parts: what QEMU is told, what the inventory
+says, how the fence agent reads its arguments.  The VMs themselves are
+exercised by the Molecule scenario `lab`."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+LAB_DIR = Path(__file__).resolve().parents[2] / "lab"
+sys.path.insert(0, str(LAB_DIR))
+
+import fence_lab  # noqa: E402  pylint: disable=wrong-import-position
+import lab  # noqa: E402  pylint: disable=wrong-import-position
+
+
+def make_state(nodes=("node1", "node2"), networks=3, disks=1, accel="tcg"):
+    state = {
+        "name": "unit", "dir": "/tmp/hacluster-lab/unit", "image": "/cache/img", "accel": accel,
+        "cpus": 1, "memory": 768, "networks": networks, "groups": ["hacluster"], "nodes": {}, "inventory": None,
+    }
+    for idx, node in enumerate(nodes, start=1):
+        nets = {}
+        for k, (net, cidr) in enumerate(lab.NETWORKS[:networks], start=1):
+            base = cidr.split("/")[0].rsplit(".", 1)[0]
+            nets[net] = {"address": f"{base}.{10 + idx}", "prefix": 24, "network": cidr, "interface": f"eth{k}"}
+        state["nodes"][node] = {
+            "index": idx, "ssh_port": 40000 + idx, "networks": nets,
+            "disks": [f"/tmp/hacluster-lab/unit/{node}-data{i}.qcow2" for i in range(1, disks + 1)],
+        }
+    return state
+
+
+def option_values(argv, option):
+    return [argv[i + 1] for i, arg in enumerate(argv) if arg == option]
+
+
+class TestQemuArgv:
+    def test_guest_networks_are_unix_sockets_only(self):
+        argv = lab.qemu_argv(make_state(), "node1")
+        netdevs = option_values(argv, "-netdev")
+        assert len(netdevs) == 4
+        mgmt = [n for n in netdevs if n.startswith("user,")]
+        assert len(mgmt) == 1
+        # The management link is restricted and forwards ssh on loopback only.
+        assert "restrict=on" in mgmt[0]
+        assert "hostfwd=tcp:127.0.0.1:40001-:22" in mgmt[0]
+        for netdev in netdevs:
+            assert netdev.split(",")[0] in ("user", "vde"), netdev
+        for netdev in netdevs[1:]:
+            assert "sock=/tmp/hacluster-lab/unit/net" in netdev
+
+    def test_kernel_command_line_carries_addresses_and_name(self):
+        argv = lab.qemu_argv(make_state(), "node2")
+        append = option_values(argv, "-append")[0].split()
+        assert "systemd.hostname=node2" in append
+        assert "lab.mgmt=52:54:00:ff:00:02" in append
+        assert "lab.nic=52:54:00:01:00:02,192.168.101.12/24" in append
+        assert "lab.nic=52:54:00:03:00:02,192.168.103.12/24" in append
+
+    def test_data_disks_have_stable_serials(self):
+        argv = lab.qemu_argv(make_state(disks=2), "node1")
+        devices = option_values(argv, "-device")
+        assert "virtio-blk-pci,drive=data1,serial=data1" in devices
+        assert "virtio-blk-pci,drive=data2,serial=data2" in devices
+        assert any("serial=labshared,share-rw=on" in d for d in devices)
+
+    def test_every_qemu_carries_the_marker(self):
+        argv = lab.qemu_argv(make_state(), "node1")
+        assert option_values(argv, "-name")[0].startswith(f"{lab.MARKER}-unit-node1")
+
+    def test_fewer_networks(self):
+        argv = lab.qemu_argv(make_state(networks=1), "node1")
+        assert len(option_values(argv, "-netdev")) == 2
+
+    def test_tcg_uses_the_xen_safe_cpu_model(self):
+        assert option_values(lab.qemu_argv(make_state(), "node1"), "-cpu") == [lab.TCG_CPU]
+        assert option_values(lab.qemu_argv(make_state(accel="kvm"), "node1"), "-cpu") == ["host"]
+
+
+class TestInventory:
+    def test_hosts_and_private_addresses(self):
+        inv = lab.inventory(make_state())
+        node2 = inv["all"]["hosts"]["node2"]
+        assert node2["ansible_port"] == 40002
+        assert node2["lab_networks"]["drbd"]["address"] == "192.168.102.12"
+        assert node2["lab_data_disks"] == ["/dev/disk/by-id/virtio-data1"]
+        assert inv["all"]["children"]["hacluster"]["hosts"] == {"node1": {}, "node2": {}}
+        assert inv["all"]["vars"]["lab_name"] == "unit"
+
+    def test_yaml_round_trip(self):
+        yaml = pytest.importorskip("yaml")
+        inv = lab.inventory(make_state())
+        assert yaml.safe_load(lab.to_yaml(inv)) == inv
+
+    def test_instance_config(self, tmp_path):
+        yaml = pytest.importorskip("yaml")
+        path = tmp_path / "instance_config.yml"
+        lab.write_instance_config(make_state(), path)
+        items = yaml.safe_load(path.read_text())
+        assert [i["instance"] for i in items] == ["node1", "node2"]
+        assert items[1] == {"instance": "node2", "address": "127.0.0.1", "port": 40002, "user": "root",
+                            "identity_file": "/cache/img/id_ed25519"}
+
+
+class TestNames:
+    @pytest.mark.parametrize("name", ["", "Lab", "a" * 40, "../x", "a b"])
+    def test_bad_lab_names_are_refused(self, name):
+        with pytest.raises(lab.LabError):
+            lab.lab_dir(name)
+
+    def test_good_lab_name(self):
+        assert lab.lab_dir("primary_secondary") == lab.RUN / "primary_secondary"
+
+    def test_macs_are_distinct(self):
+        macs = {lab.mac(net, vm) for net in range(4) for vm in range(1, 5)}
+        assert len(macs) == 16
+
+
+class TestFenceAgentArguments:
+    def test_command_line(self):
+        assert fence_lab.parse_args(["-o", "off", "-n", "node2"], io.StringIO("")) == ("off", "node2", 60.0)
+
+    def test_long_options(self):
+        assert fence_lab.parse_args(["--action=status", "--plug=node1", "--timeout=5"], io.StringIO("")) == (
+            "status", "node1", 5.0)
+
+    def test_stdin_as_pacemaker_passes_it(self):
+        stdin = io.StringIO("# from the fencer\naction=reboot\nport=node2\nnodename=node2\n")
+        assert fence_lab.parse_args([], stdin) == ("reboot", "node2", 60.0)
+
+    def test_plug_wins_over_nodename(self):
+        stdin = io.StringIO("action=off\nplug=node1\nnodename=node2\n")
+        assert fence_lab.parse_args([], stdin)[1] == "node1"
+
+    def test_unknown_argument(self):
+        with pytest.raises(SystemExit):
+            fence_lab.parse_args(["--frobnicate"], io.StringIO(""))
+
+    def test_metadata_is_xml_with_every_action(self, capsys, monkeypatch):
+        import xml.etree.ElementTree as ET  # pylint: disable=import-outside-toplevel
+
+        monkeypatch.setattr(sys, "argv", ["fence_lab", "-o", "metadata"])
+        assert fence_lab.main() == 0
+        root = ET.fromstring(capsys.readouterr().out)
+        assert {a.get("name") for a in root.iter("action")} >= {"on", "off", "reboot", "status", "list", "monitor"}
