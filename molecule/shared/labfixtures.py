@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: Contributors to the hacluster.drbd collection
+"""pytest fixtures shared by the Molecule scenarios' testinfra tests.
+
+They drive the lab (tests/lab/lab.py) from the controller, the way a person
+at the console would: faults are injected from outside the VMs and their
+effect is observed from inside another VM.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import testinfra
+
+PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[2]))
+LAB_PY = PROJECT / "tests" / "lab" / "lab.py"
+INVENTORY = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "inventory"
+
+
+class Lab:
+    """Thin client of the lab command for one running lab."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def _run(self, *args: str, timeout: float = 900) -> str:
+        proc = subprocess.run(
+            [sys.executable, str(LAB_PY), *args], capture_output=True, text=True, timeout=timeout, check=False
+        )
+        if proc.returncode != 0:
+            raise AssertionError(f"lab.py {' '.join(args)} failed: {proc.stderr.strip()}")
+        return proc.stdout
+
+    def fault(self, action: str, node: str, net: str | None = None) -> None:
+        args = ["fault", "--name", self.name, action, node]
+        if net:
+            args += ["--net", net]
+        self._run(*args)
+
+    def start(self, node: str) -> None:
+        self._run("fault", "--name", self.name, "start", node, "--wait")
+
+    def wait(self, node: str) -> None:
+        self._run("wait", "--name", self.name, node)
+
+    def status(self) -> dict:
+        return json.loads(self._run("status", "--name", self.name))
+
+    def power(self, node: str) -> str:
+        return self.status()["nodes"][node]["power"]
+
+    def run_state(self, node: str) -> str | None:
+        return self.status()["nodes"][node].get("run_state")
+
+    def fence_log(self) -> list[dict]:
+        return [json.loads(line) for line in self._run("fence-log", "--name", self.name).splitlines() if line]
+
+
+def get_host(name: str):
+    return testinfra.get_host(f"ansible://{name}", ansible_inventory=str(INVENTORY))
+
+
+def wait_for(predicate, timeout: float, interval: float = 1.0, what: str = "condition"):
+    """Poll until predicate() is truthy; fail the test with `what` otherwise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="session")
+def lab():
+    first = get_host(os.environ.get("LAB_PROBE_HOST", "node1"))
+    return Lab(first.ansible.get_variables()["lab_name"])
