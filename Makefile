@@ -61,6 +61,7 @@ tree: venv
 
 lint: venv
 	ansible-lint --profile production --strict
+	antsibull-changelog lint
 	$(BIN)/python -m compileall -q plugins tests
 
 # ansible-test's own --venv mode bootstraps pip from a host that is not a
