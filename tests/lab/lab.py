@@ -39,7 +39,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RECIPE = HERE / "recipe"
 SUITE = "bookworm"
-RECIPE_VERSION = "1"  # bump when build_image() changes what it produces
+RECIPE_VERSION = "2"  # bump when build_image() changes what it produces
 
 CACHE = Path(os.environ.get("HACLUSTER_LAB_CACHE", "/var/cache/hacluster-drbd-lab"))
 RUN = Path(os.environ.get("HACLUSTER_LAB_RUN", "/tmp/hacluster-lab"))
@@ -153,8 +153,6 @@ chroot "$root" apt-get clean
 # No package lists and no "updated recently" stamp: the first apt run in a
 # guest must read the offline repository.
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/lib/apt/periodic/* "$root"/var/cache/apt/*.bin
-# Ansible's apt module reads the age of the lists from this directory's mtime.
-touch -d @0 "$root"/var/lib/apt/lists
 # Guests see only the offline repository.
 rm -f "$root"/etc/apt/sources.list "$root"/etc/apt/sources.list.d/*
 echo "deb [trusted=yes] file:/srv/lab-repo ./" > "$root/etc/apt/sources.list"
@@ -218,6 +216,14 @@ def build_image(rebuild: bool = False) -> Path:
         (work / "mmdebstrap.log").write_text(proc.stdout)
         if proc.returncode != 0:
             raise LabError(f"mmdebstrap failed (rc={proc.returncode}); last lines:\n{proc.stdout[-3000:]}")
+        # Ansible's apt module judges the age of the package lists by this
+        # directory's mtime, read after apt has opened its lock: with lock and
+        # partial/ already there and an old mtime, the empty lists of a fresh
+        # guest look stale and the first cache update really runs.
+        lists = rootfs / "var/lib/apt/lists"
+        (lists / "partial").mkdir(parents=True, exist_ok=True)
+        (lists / "lock").touch()
+        os.utime(lists, (0, 0))
         boot = rootfs / "boot"
         kernels = sorted(boot.glob("vmlinuz-*"))
         initrds = sorted(boot.glob("initrd.img-*"))
