@@ -24,7 +24,7 @@ SCENARIOS ?= $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/m
 SYSTEM_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap vde2 e2fsprogs apt-utils \
 	openssh-client python3-venv git shellcheck
 
-.PHONY: help deps venv tree lint sanity units molecule test demo bench clean distclean
+.PHONY: help deps venv tree lint sanity units validation molecule test demo bench clean distclean
 
 help:
 	@echo "make test      lint, sanity, unit tests and every Molecule scenario (what CI runs)"
@@ -83,6 +83,11 @@ sanity: tree $(SANITY_VENV)/.stamp
 units: tree
 	cd $(TREE) && PYTHONPATH=$(TREE_ROOT) $(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
 
+# Bad input refused before any host is touched (ansible-playbook on local hosts).
+validation: tree
+	cd tests/validation && ANSIBLE_COLLECTIONS_PATH=$(TREE_ROOT) CHECK_PYTHON=$(BIN)/python \
+		$(BIN)/python -m pytest -q -p no:cacheprovider test_bad_inputs.py
+
 # One lab at a time (two cores); whatever happens, no VM survives the target.
 molecule: venv deps
 	@trap '$(LAB) down --all >/dev/null' EXIT; \
@@ -91,7 +96,7 @@ molecule: venv deps
 		molecule test -s $$s; \
 	done
 
-test: lint sanity units molecule
+test: lint sanity units validation molecule
 
 demo: venv deps
 	@set -e; inv=$$(mktemp -d /tmp/hacluster-demo.XXXXXX); \
