@@ -121,3 +121,72 @@ def test_bad_base_input_is_refused(tmp_path, case, variables, needle):
     rc, out = run_check("base", variables, tmp_path=tmp_path)
     assert rc != 0, f"{case}: accepted\n{out}"
     assert needle in out, f"{case}: the error does not name {needle}\n{out}"
+
+
+DRBD_SECRET = "drbd-secret-do-not-print-4711"
+R0 = {"name": "r0", "port": 7789, "minor": 0, "disk": "/dev/vdb", "protocol": "C", "initial_primary": "node1"}
+GOOD_DRBD = {"drbd_resources": [R0], "drbd_shared_secret": DRBD_SECRET}
+DRBD_ADDRESSES = {"node1": {"drbd_address": "192.168.102.11"}, "node2": {"drbd_address": "192.168.102.12"}}
+
+
+def drbd_case(resources=None, per_host=None, **extra):
+    variables = copy.deepcopy(GOOD_DRBD)
+    if resources is not None:
+        variables["drbd_resources"] = resources
+    variables.update(extra)
+    hosts = copy.deepcopy(DRBD_ADDRESSES)
+    for host, values in (per_host or {}).items():
+        hosts[host].update(values)
+    return variables, hosts
+
+
+def r0(**changes):
+    res = copy.deepcopy(R0)
+    res.update(changes)
+    return res
+
+
+def test_good_drbd_input_passes(tmp_path):
+    variables, hosts = drbd_case()
+    rc, out = run_check("drbd", variables, per_host=hosts, tmp_path=tmp_path)
+    assert rc == 0, out
+    assert DRBD_SECRET not in out
+
+
+BAD_DRBD = [
+    ("no resources", drbd_case(resources=[]), "drbd_resources"),
+    ("bad resource name", drbd_case(resources=[r0(name="my res")]), "drbd_resources"),
+    ("port collision", drbd_case(resources=[r0(), r0(name="r1", minor=1)]), "port"),
+    ("minor collision", drbd_case(resources=[r0(), r0(name="r1", port=7790)]), "minor"),
+    ("port out of range", drbd_case(resources=[r0(port=70000)]), "port"),
+    ("node without drbd_address", drbd_case(per_host={"node2": {"drbd_address": None}}), "drbd_address"),
+    ("invalid drbd_address", drbd_case(per_host={"node2": {"drbd_address": "192.168.102.300"}}), "drbd_address"),
+    ("same address twice", drbd_case(per_host={"node2": {"drbd_address": "192.168.102.11"}}), "drbd_address"),
+    ("protocol A under a cluster manager", drbd_case(resources=[r0(protocol="A")]), "protocol"),
+    ("dual primary with protocol B", drbd_case(resources=[r0(protocol="B", net={"allow-two-primaries": True})],
+                                              drbd_cluster_managed=False), "allow-two-primaries"),
+    ("violently-as0p", drbd_case(resources=[r0(net={"after-sb-1pri": "violently-as0p"})]), "after-sb-1pri violently-as0p"),
+    ("discard-younger-primary", drbd_case(resources=[r0(net={"after-sb-0pri": "discard-younger-primary"})]),
+     "drbd_allow_automatic_split_brain_discard"),
+    ("initial primary not a node", drbd_case(resources=[r0(initial_primary="node7")]), "initial_primary"),
+    ("secret too long", drbd_case(drbd_shared_secret="x" * 65), "drbd_shared_secret"),
+    ("resources differ between nodes", drbd_case(per_host={"node2": {"drbd_resources": [r0(port=7790)]}}),
+     "drbd_resources differs"),
+]
+
+
+@pytest.mark.parametrize("case,setup,needle", BAD_DRBD, ids=[c[0] for c in BAD_DRBD])
+def test_bad_drbd_input_is_refused(tmp_path, case, setup, needle):
+    variables, hosts = setup
+    hosts = {h: {k: v for k, v in values.items() if v is not None} for h, values in hosts.items()}
+    rc, out = run_check("drbd", variables, per_host=hosts, tmp_path=tmp_path)
+    assert rc != 0, f"{case}: accepted\n{out}"
+    assert needle in out, f"{case}: the error does not name {needle}\n{out}"
+    assert DRBD_SECRET not in out, f"{case}: the shared secret leaked into the output"
+
+
+def test_split_brain_discard_allowed_with_explicit_opt_out(tmp_path):
+    variables, hosts = drbd_case(resources=[r0(net={"after-sb-0pri": "discard-zero-changes"})],
+                                 drbd_allow_automatic_split_brain_discard=True)
+    rc, out = run_check("drbd", variables, per_host=hosts, tmp_path=tmp_path)
+    assert rc == 0, out
