@@ -32,7 +32,7 @@ help:
 	@echo "make bench     print lab and topology figures"
 	@echo "make deps      install the host packages the lab needs (as root)"
 	@echo "make venv      install the pinned Python tool chain into $(VENV)"
-	@echo "make lint | sanity | units | molecule [SCENARIOS='lab ...']"
+	@echo "make lint | sanity | units | validation | molecule [SCENARIOS='lab ...']"
 	@echo "make clean     stop every lab VM, remove build output; distclean also the venv"
 
 deps:

@@ -5,9 +5,11 @@ read back on node2 after a switch-over."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 
-from labfixtures import get_host, wait_for
+from labfixtures import INVENTORY, PROJECT, get_host, wait_for
 
 testinfra_hosts = ["ansible://node1", "ansible://node2"]
 SECRET = "lab-drbd-secret-8f2c41"
@@ -51,3 +53,77 @@ def test_data_written_on_node1_is_read_on_node2():
         node1.run_expect([0], "drbdadm primary r0")
     wait_for(lambda: re.search(r"ro:Primary/Secondary ds:UpToDate/UpToDate", proc_drbd(node1)), 60,
              what="node1 Primary again with both disks UpToDate")
+
+
+# ---------------------------------------------------------------- split brain
+
+def recover(victim: str | None):
+    """Run playbooks/split_brain_recover.yml against the scenario's inventory."""
+    argv = ["ansible-playbook", "-i", str(INVENTORY), str(PROJECT / "playbooks" / "split_brain_recover.yml"),
+            "-e", "split_brain_resource=r0"]
+    if victim:
+        argv += ["-e", f"split_brain_victim={victim}"]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False,
+                          env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def cstate(node) -> str:
+    match = re.search(r"^ 0: cs:(\w+)", proc_drbd(node), re.M)
+    return match.group(1) if match else "?"
+
+
+def md5_of_drbd(node, mib: int = 8) -> str:
+    return node.check_output(f"dd if=/dev/drbd0 bs=1M count={mib} iflag=direct status=none | md5sum").split()[0]
+
+
+def write_random(node, mib: int = 8) -> str:
+    node.run_expect([0], f"dd if=/dev/urandom of=/root/sb bs=1M count={mib} status=none")
+    node.run_expect([0], f"dd if=/root/sb of=/dev/drbd0 bs=1M oflag=direct status=none && sync")
+    return node.check_output("md5sum < /root/sb").split()[0]
+
+
+def test_recovery_refuses_without_split_brain():
+    rc, out = recover("node2")
+    assert rc != 0, out
+    assert "No split brain of r0 found" in out, out
+    assert cstate(get_host("node1")) == "Connected"
+
+
+def test_recovery_needs_a_named_victim():
+    rc, out = recover(None)
+    assert rc != 0, out
+    assert "split_brain_victim" in out, out
+
+
+def test_split_brain_is_detected_and_recovered_with_survivor_data(lab):
+    node1, node2 = get_host("node1"), get_host("node2")
+    lab.fault("cut", "node2", net="drbd")
+    try:
+        wait_for(lambda: cstate(node1) not in ("Connected", "?") and cstate(node2) not in ("Connected", "?"), 120,
+                 what="both sides to notice the cut replication link")
+        survivor = write_random(node1)
+        node2.run_expect([0], "drbdadm primary r0")
+        victim = write_random(node2)
+        assert victim != survivor
+    finally:
+        lab.fault("restore", "node2", net="drbd")
+    # Never merged silently: DRBD must refuse to reconnect on its own.
+    wait_for(lambda: "StandAlone" in (cstate(node1), cstate(node2)), 120, what="DRBD to detect the split brain")
+    assert "Connected" not in (cstate(node1), cstate(node2))
+    logs = node1.run("journalctl --dmesg --no-pager --grep 'Split-Brain detected'").stdout + \
+        node2.run("journalctl --dmesg --no-pager --grep 'Split-Brain detected'").stdout
+    assert "Split-Brain detected" in logs
+
+    rc, out = recover("node2")
+    assert rc == 0, out
+    assert cstate(node1) == "Connected" and cstate(node2) == "Connected"
+    assert re.search(r"ro:Primary/Secondary ds:UpToDate/UpToDate", proc_drbd(node1))
+    assert md5_of_drbd(node1) == survivor, "the survivor's data changed"
+    node1.run_expect([0], "drbdadm secondary r0")
+    node2.run_expect([0], "drbdadm primary r0")
+    try:
+        assert md5_of_drbd(node2) == survivor, "the victim did not resync the survivor's data"
+    finally:
+        node2.run_expect([0], "drbdadm secondary r0")
+        node1.run_expect([0], "drbdadm primary r0")
