@@ -287,6 +287,11 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hacluster.drbd.plugins.module_utils import drbd_config as cfg
+from ansible_collections.hacluster.drbd.plugins.module_utils.blockdev import (
+    ProbeError,
+    device_size,
+    probe_signatures,
+)
 from ansible_collections.hacluster.drbd.plugins.module_utils.drbd import (
     detect_versions,
     jsonable,
@@ -367,90 +372,6 @@ def classify_md_probe(rc, out, err, utils):
     if rc in expected_no_md_rc(utils) and lines == [_NO_MD]:
         return "absent"
     return None
-
-
-def parse_blkid_export(rc, out):
-    """`blkid -p -o export DEV`: list of signature descriptions, [] or None (could not tell).
-
-    Exit 2 means nothing was identified; but blkid says the same for a
-    device it cannot open, so callers check the device first.
-    """
-    if rc == 2 and not out.strip():
-        return []
-    if rc == 8:
-        return ["ambivalent probe result (several signatures)"]
-    if rc != 0:
-        return None
-    values = {}
-    for line in out.splitlines():
-        key, sep, value = line.partition("=")
-        if sep:
-            values[key.strip()] = value.strip().replace("\\ ", " ")
-    found = []
-    if values.get("TYPE"):
-        text = values["TYPE"]
-        if values.get("VERSION") and values["TYPE"] == "drbd":
-            text = "drbd %s meta data" % values["VERSION"]
-        if values.get("UUID"):
-            text += " (UUID %s)" % values["UUID"]
-        found.append(text)
-    if values.get("PTTYPE"):
-        found.append("%s partition table" % values["PTTYPE"])
-    if not found:
-        # Exit 0 with nothing we recognise is still "something is there".
-        found.append("unrecognised blkid result (%s)" % (" ".join(sorted(values)) or "no values"))
-    return found
-
-
-def parse_wipefs_parsable(rc, out):
-    """`wipefs --no-act --parsable DEV`: list of signatures, [] or None (could not tell)."""
-    if rc != 0:
-        return None
-    found = []
-    for line in out.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            # util-linux before 2.23 prints a "# offset,uuid,label,type" header.
-            continue
-        fields = line.split(",")
-        if len(fields) < 4:
-            return None
-        offset, uuid, sig_type = fields[0], fields[1], fields[-1]
-        text = "%s at %s" % (sig_type, offset)
-        if uuid:
-            text += " (UUID %s)" % uuid
-        found.append(text)
-    return found
-
-
-def merge_signatures(blkid_found, wipefs_found):
-    """wipefs lists every signature with its offset; blkid stops at the first
-    but knows more types (and says "ambivalent"). Keep wipefs' entries and
-    add blkid's whose type wipefs did not report."""
-    found = list(wipefs_found)
-    types = set(entry.split(" ", 1)[0] for entry in wipefs_found)
-    for entry in blkid_found:
-        if entry.split(" ", 1)[0] not in types:
-            found.append(entry)
-    return found
-
-
-def device_size(path):
-    """Size in bytes of a readable block device; raises OSError otherwise."""
-    st = os.stat(path)
-    if not stat.S_ISBLK(st.st_mode):
-        raise OSError(errno.ENOTBLK, "not a block device", path)
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        size = os.lseek(fd, 0, os.SEEK_END)
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.read(fd, 4096)
-    finally:
-        os.close(fd)
-    if size == 0:
-        # An unattached loop device: blkid and wipefs both call it empty.
-        raise OSError(errno.ENXIO, "device has a size of 0 bytes", path)
-    return size
 
 
 def probe_v07(path, meta):
@@ -954,16 +875,10 @@ class DrbdResource(object):
         except (IOError, OSError) as exc:
             raise Refusal("cannot read %s (%s), so it cannot be shown to be empty; nothing was changed"
                           % (path, exc.strerror or exc))
-        results = []
-        for argv, parser in (([self.bin("blkid"), "-p", "-o", "export", path], parse_blkid_export),
-                             ([self.bin("wipefs"), "--no-act", "--parsable", path], parse_wipefs_parsable)):
-            rc, out, err = self.run(argv)
-            result = parser(rc, out)
-            if result is None:
-                raise Refusal("%s failed (rc=%d: %s), so %s cannot be shown to be empty; nothing was changed"
-                              % (_join(argv), rc, (err or out).strip() or "no output", path))
-            results.append(result)
-        return merge_signatures(*results)
+        try:
+            return probe_signatures(path, self.run, blkid=self.bin("blkid"), wipefs=self.bin("wipefs"))
+        except ProbeError as exc:
+            raise Refusal("%s; nothing was changed" % exc)
 
     def md_formats(self):
         if self.dialect == "9" or _version(self.versions.get("utils")) >= (8, 9, 0):

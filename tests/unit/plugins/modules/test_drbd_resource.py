@@ -14,6 +14,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.hacluster.drbd.plugins.module_utils import blockdev
 from ansible_collections.hacluster.drbd.plugins.module_utils import drbd_config as cfg
 from ansible_collections.hacluster.drbd.plugins.modules import drbd_resource as mod
 
@@ -837,12 +838,12 @@ def test_expected_no_md_rc(utils, codes):
 ])
 def test_parse_blkid_export(name, expected):
     rc, out, err = cap(name)
-    assert mod.parse_blkid_export(rc, out) == expected
+    assert blockdev.parse_blkid_export(rc, out) == expected
 
 
 def test_parse_blkid_export_errors_and_ambivalence():
-    assert mod.parse_blkid_export(4, "") is None
-    assert mod.parse_blkid_export(8, "") == ["ambivalent probe result (several signatures)"]
+    assert blockdev.parse_blkid_export(4, "") is None
+    assert blockdev.parse_blkid_export(8, "") == ["ambivalent probe result (several signatures)"]
 
 
 @pytest.mark.parametrize("name, expected", [
@@ -853,10 +854,10 @@ def test_parse_blkid_export_errors_and_ambivalence():
 ])
 def test_parse_wipefs_parsable(name, expected):
     rc, out, err = cap(name)
-    assert mod.parse_wipefs_parsable(rc, out) == expected
+    assert blockdev.parse_wipefs_parsable(rc, out) == expected
 
 
 def test_parse_wipefs_parsable_old_header_and_failure():
-    assert mod.parse_wipefs_parsable(0, "# offset,uuid,label,type\n0x438,abc,,ext3\n") == ["ext3 at 0x438 (UUID abc)"]
-    assert mod.parse_wipefs_parsable(1, "") is None
-    assert mod.parse_wipefs_parsable(0, "garbage\n") is None
+    assert blockdev.parse_wipefs_parsable(0, "# offset,uuid,label,type\n0x438,abc,,ext3\n") == ["ext3 at 0x438 (UUID abc)"]
+    assert blockdev.parse_wipefs_parsable(1, "") is None
+    assert blockdev.parse_wipefs_parsable(0, "garbage\n") is None
