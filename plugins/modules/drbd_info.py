@@ -245,6 +245,10 @@ def main():
         rc, out, err = run_drbd(module, argv, check=False)
         if rc == 10 and "No such resource" in err:
             out = ""
+        elif rc == 1 and "no resources defined" in err:
+            # drbd-utils 9.22 with an 8.4 module and an empty configuration:
+            # nothing to report is not a failure.
+            out = ""
         elif rc != 0:
             run_drbd_failed(module, argv, rc, out, err, **result)
         try:

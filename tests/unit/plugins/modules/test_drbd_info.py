@@ -125,6 +125,20 @@ def test_no_resources_configured():
     assert (outcome, result["resources"], result["split_brain"]) == ("exit", {}, [])
 
 
+def test_module_loaded_but_no_resource_configured_yet():
+    # Live lab capture: `drbdadm status all` exits 1 with "no resources defined!".
+    table = {("drbdadm", "--version"): (0, V_84, ""),
+             ("drbdadm", "status", "all"): (1, "", fixture("8.4.11/drbdadm_status_all_no_resources_stderr.txt")),
+             ("drbdadm", "sh-resources"): (0, fixture("9.22.0/status_sh_resources_empty.txt"), "")}
+    outcome, result, runner, dummy = info({}, table, [fixture("8.4.11/proc_drbd_loaded_no_devices.txt")])
+    assert outcome == "exit", result
+    assert result["status"] == {}
+    assert result["resources"] == {}
+    assert result["proc_drbd"]["version"] == "8.4.11"
+    assert result["proc_drbd"]["devices"] == {}
+    assert runner.calls == [["drbdadm", "--version"], ["drbdadm", "status", "all"], ["drbdadm", "sh-resources"]]
+
+
 def test_without_drbdadm_only_versions_and_proc():
     outcome, result, runner, dummy = info({}, {}, [CFS_8411_FRESH], binaries=())
     assert outcome == "exit"
