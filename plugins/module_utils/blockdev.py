@@ -18,6 +18,16 @@ import shlex
 import stat
 
 
+def first_line(*texts):
+    """The first non-empty line of the first text that has one: what a failed
+    command said, for an error message."""
+    for text in texts:
+        for line in (text or "").splitlines():
+            if line.strip():
+                return line.strip()
+    return "no output"
+
+
 class ProbeError(Exception):
     """A probe could not tell what the device holds."""
 

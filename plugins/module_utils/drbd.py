@@ -22,6 +22,7 @@ import os
 import re
 import shlex
 
+from ansible_collections.hacluster.drbd.plugins.module_utils.blockdev import first_line
 from ansible_collections.hacluster.drbd.plugins.module_utils.drbd_status import (
     DrbdParseError,
     parse_drbdadm_status,
@@ -50,14 +51,6 @@ SYNC_STATES = frozenset((
 _JSON_NO_ESTIMATE = 987654321
 
 
-def _first_line(*texts):
-    for text in texts:
-        for line in (text or "").splitlines():
-            if line.strip():
-                return line.strip()
-    return "no output"
-
-
 def run_drbd(module, argv, check=True, data=None):
     """Run a DRBD tool. argv is a list; nothing goes through a shell.
 
@@ -70,7 +63,7 @@ def run_drbd(module, argv, check=True, data=None):
     rc, out, err = module.run_command(argv, environ_update=dict(C_LOCALE), data=data)
     if check and rc != 0:
         module.fail_json(
-            msg="%s failed (rc=%d): %s" % (os.path.basename(argv[0]), rc, _first_line(err, out)),
+            msg="%s failed (rc=%d): %s" % (os.path.basename(argv[0]), rc, first_line(err, out)),
             cmd=shlex.join(argv), rc=rc, stdout=out, stderr=err,
         )
     return rc, out, err
@@ -152,7 +145,7 @@ def parse_drbdadm_version(text):
         m = _USAGE_VERSION_RE.search(text)
         if not m:
             raise DrbdParseError("drbdadm printed no DRBDADM_VERSION= line and no 'Version:' line: %r"
-                                 % _first_line(text))
+                                 % first_line(text))
         result = {"utils": m.group(1), "utils_api": int(m.group(2)), "kernel_code": None, "buildtag": None}
     version_tuple(result["utils"])
     return result
@@ -552,7 +545,7 @@ def read_state(module, resource, versions):
 
 def run_drbd_failed(module, argv, rc, out, err, hint=None, **extra):
     """fail_json in run_drbd's wording, for callers that looked at rc first."""
-    msg = "%s failed (rc=%d): %s" % (os.path.basename(argv[0]), rc, _first_line(err, out))
+    msg = "%s failed (rc=%d): %s" % (os.path.basename(argv[0]), rc, first_line(err, out))
     if hint:
         msg = "%s. %s" % (msg, hint)
     module.fail_json(msg=msg, cmd=shlex.join(argv), rc=rc, stdout=out, stderr=err, **extra)

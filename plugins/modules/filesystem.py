@@ -151,6 +151,7 @@ import shlex
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hacluster.drbd.plugins.module_utils.blockdev import (
+    first_line,
     ProbeError,
     device_size,
     probe,
@@ -164,14 +165,6 @@ _LABEL_MAX = {"ext3": 16, "ext4": 16, "xfs": 12}
 
 def _join(argv):
     return shlex.join([str(a) for a in argv])
-
-
-def _first_line(*texts):
-    for text in texts:
-        for line in (text or "").splitlines():
-            if line.strip():
-                return line.strip()
-    return "no output"
 
 
 def current_fstype(blkid):
@@ -288,7 +281,7 @@ def main():
                 else:
                     result["changed"] = False
                     result["destroyed"] = []
-                module.fail_json(msg="%s failed (rc=%d): %s.%s" % (commands[done], rc, _first_line(err, out), erased),
+                module.fail_json(msg="%s failed (rc=%d): %s.%s" % (commands[done], rc, first_line(err, out), erased),
                                  cmd=commands[done], rc=rc, stdout=out, stderr=err, **result)
         # Read back: success means blkid now sees the file system, not just that mkfs exited 0.
         after = read(outcome="; it was changed by %s" % " and ".join(commands))
