@@ -177,6 +177,10 @@ chroot "$root" systemctl mask apt-daily.timer apt-daily-upgrade.timer man-db.tim
 # Serial console login is handy when debugging a VM by hand.
 chroot "$root" passwd -d root >&2
 chroot "$root" systemctl set-default multi-user.target >&2
+# Lab VMs boot the kernel and initrd the lab hands to QEMU, never their own:
+# skip rebuilding the guest's initramfs, which takes minutes under TCG each
+# time a package (e2fsprogs, lvm2, ...) triggers it.
+sed -i 's/^update_initramfs=.*/update_initramfs=no/' "$root/etc/initramfs-tools/update-initramfs.conf"
 """
 
 
