@@ -98,16 +98,15 @@ molecule: venv deps
 
 test: lint sanity units validation molecule
 
-demo: venv deps
+demo: venv deps tree
 	@set -e; inv=$$(mktemp -d /tmp/hacluster-demo.XXXXXX); \
 	trap '$(LAB) down --name demo >/dev/null; rm -rf "$$inv"' EXIT; \
 	cp -r tests/lab/demo/group_vars "$$inv"/; \
 	$(LAB) up --name demo --vms 2 --group hacluster --inventory "$$inv/hosts.yml"; \
-	ANSIBLE_COLLECTIONS_PATH=$(TREE_ROOT) $(MAKE) --no-print-directory tree >/dev/null; \
 	ANSIBLE_COLLECTIONS_PATH=$(TREE_ROOT) ansible-playbook site.yml -i "$$inv"
 
-bench: venv deps
-	$(BIN)/python tests/bench/bench.py
+bench: venv deps tree
+	HACLUSTER_TREE_ROOT=$(TREE_ROOT) $(BIN)/python tests/bench/bench.py
 
 clean:
 	-[ -x $(BIN)/python ] && $(LAB) down --all || $(PYTHON) tests/lab/lab.py down --all

@@ -8,12 +8,18 @@ Figures are printed, never asserted: they depend on the machine.
     image_warm_s      reusing the cached image
     up_N_vms_s        `lab.py up` until every VM answers on ssh, for N = 2 and 3
     down_N_vms_s      tearing that lab down
+    drbd_*            the drbd role on two VMs: first converge (initial sync of a
+                      256 MiB disk included), idempotent re-run, and sequential
+                      direct writes to /dev/drbd0 (protocol C) against the same
+                      VM's local disk
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,6 +43,50 @@ def timed(args: list[str], env: dict | None = None) -> tuple[float, dict]:
     return round(seconds, 1), out
 
 
+def playbook(inventory: str, play: Path, env: dict) -> tuple[float, str]:
+    start = time.monotonic()
+    proc = subprocess.run(["ansible-playbook", "-i", inventory, str(play)], capture_output=True, text=True,
+                          env=env, check=False)
+    seconds = round(time.monotonic() - start, 1)
+    if proc.returncode != 0:
+        raise SystemExit(f"{play} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
+    return seconds, proc.stdout
+
+
+def write_mib_s(name: str, node: str, target: str, mib: int = 128) -> float:
+    """MiB/s of a sequential direct write, as dd reports it."""
+    proc = subprocess.run(LAB + ["ssh", "--name", name, node, "--",
+                                 f"dd if=/dev/zero of={target} bs=1M count={mib} oflag=direct 2>&1 | tail -1"],
+                          capture_output=True, text=True, check=False)
+    match = re.search(r"copied, ([\d.]+) s", proc.stdout)
+    if proc.returncode != 0 or not match:
+        raise SystemExit(f"dd to {target} on {node} failed: {proc.stdout}{proc.stderr}")
+    return round(mib / float(match.group(1)), 1)
+
+
+def bench_drbd(figures: dict) -> None:
+    name = "benchdrbd"
+    tmp = Path(tempfile.mkdtemp(prefix="hacluster-bench-"))
+    try:
+        shutil.copytree(ROOT / "tests" / "bench" / "drbd" / "group_vars", tmp / "group_vars")
+        timed(["up", "--name", name, "--vms", "2", "--disks", "2", "--disk-size", "256M",
+               "--group", "hacluster", "--inventory", str(tmp / "hosts.yml")])
+        # `make bench` copies the collection to ansible_collections/hacluster/drbd first.
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.environ["HACLUSTER_TREE_ROOT"], ANSIBLE_NOCOLOR="1")
+        play = ROOT / "tests" / "bench" / "drbd" / "converge.yml"
+        figures["drbd_first_converge_s"], dummy = playbook(str(tmp), play, env)
+        figures["drbd_rerun_s"], out = playbook(str(tmp), play, env)
+        figures["drbd_rerun_changed"] = sum(int(n) for n in re.findall(r"changed=(\d+)", out))
+        local = write_mib_s(name, "node1", "/dev/disk/by-id/virtio-data2")
+        replicated = write_mib_s(name, "node1", "/dev/drbd0")
+        figures["drbd_local_write_mib_s"] = local
+        figures["drbd_replicated_write_mib_s"] = replicated
+        figures["drbd_replicated_to_local_ratio"] = round(replicated / local, 2) if local else None
+    finally:
+        timed(["down", "--name", name])
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main() -> int:
     figures: dict[str, object] = {}
     if os.environ.get("BENCH_COLD") == "1":
@@ -58,6 +108,8 @@ def main() -> int:
             figures["accel"] = up.get("accel")
         finally:
             figures[f"down_{count}_vms_s"] = timed(["down", "--name", name])[0]
+    if os.environ.get("BENCH_SKIP_DRBD") != "1":
+        bench_drbd(figures)
     width = max(len(k) for k in figures)
     print("lab figures")
     for key, value in figures.items():
