@@ -79,7 +79,7 @@ def md5_of_drbd(node, mib: int = 8) -> str:
 
 def write_random(node, mib: int = 8) -> str:
     node.run_expect([0], f"dd if=/dev/urandom of=/root/sb bs=1M count={mib} status=none")
-    node.run_expect([0], f"dd if=/root/sb of=/dev/drbd0 bs=1M oflag=direct status=none && sync")
+    node.run_expect([0], "dd if=/root/sb of=/dev/drbd0 bs=1M oflag=direct status=none && sync")
     return node.check_output("md5sum < /root/sb").split()[0]
 
 
