@@ -191,3 +191,36 @@ def test_split_brain_discard_allowed_with_explicit_opt_out(tmp_path):
                                  drbd_allow_automatic_split_brain_discard=True)
     rc, out = run_check("drbd", variables, per_host=hosts, tmp_path=tmp_path)
     assert rc == 0, out
+
+
+PS_COMMON = dict(GOOD_DRBD, primary_secondary_cluster_ip="192.168.101.100", primary_secondary_cluster_ip_interface="eth1")
+
+
+def ps_case(**changes):
+    variables = copy.deepcopy(PS_COMMON)
+    variables.update(changes)
+    return variables
+
+
+def test_good_primary_secondary_input_passes(tmp_path):
+    rc, out = run_check("primary_secondary", ps_case(), per_host=copy.deepcopy(DRBD_ADDRESSES), tmp_path=tmp_path)
+    assert rc == 0, out
+
+
+BAD_PS = [
+    ("cluster IP missing", ps_case(primary_secondary_cluster_ip=""), "primary_secondary_cluster_ip"),
+    ("cluster IP invalid", ps_case(primary_secondary_cluster_ip="192.168.101.999"), "primary_secondary_cluster_ip"),
+    ("cluster IP is a node address", ps_case(primary_secondary_cluster_ip="192.168.102.11"), "must be an address of its own"),
+    ("unknown resource", ps_case(primary_secondary_resource="r9"), "primary_secondary_resource"),
+    ("xfs not offered", ps_case(primary_secondary_fstype="xfs"), "primary_secondary_fstype"),
+    ("relative mount point", ps_case(primary_secondary_mount="srv/share"), "primary_secondary_mount"),
+    ("not a DRBD device", ps_case(primary_secondary_device="/dev/sdb1"), "primary_secondary_device"),
+    ("preferred node unknown", ps_case(primary_secondary_preferred_node="node3"), "primary_secondary_preferred_node"),
+]
+
+
+@pytest.mark.parametrize("case,variables,needle", BAD_PS, ids=[c[0] for c in BAD_PS])
+def test_bad_primary_secondary_input_is_refused(tmp_path, case, variables, needle):
+    rc, out = run_check("primary_secondary", variables, per_host=copy.deepcopy(DRBD_ADDRESSES), tmp_path=tmp_path)
+    assert rc != 0, f"{case}: accepted\n{out}"
+    assert needle in out, f"{case}: the error does not name {needle}\n{out}"
