@@ -335,6 +335,15 @@ def _volume_id(value, where):
     return value
 
 
+def _volume_and_pairs(tokens, line):
+    """A volume line's number (0 when the line names none, as with a single
+    implicit volume) and its remaining key:value pairs."""
+    pairs = _pairs(tokens, line)
+    if pairs[0][0] == "volume":
+        return _volume_id(pairs[0][1], line), pairs[1:]
+    return 0, pairs
+
+
 # ---------------------------------------------------------------------------
 # drbdadm status / drbdsetup status (text)
 # ---------------------------------------------------------------------------
@@ -417,11 +426,7 @@ def parse_drbdadm_status(text):
                 _merge(conn, _pairs(rest, line))
                 level2 = conn
             else:
-                pairs = _pairs(tokens, line)
-                volume = 0
-                if pairs[0][0] == "volume":
-                    volume = _volume_id(pairs[0][1], line)
-                    pairs = pairs[1:]
+                volume, pairs = _volume_and_pairs(tokens, line)
                 if volume in resource["volumes"]:
                     raise DrbdParseError("volume %d listed twice" % volume)
                 vol = resource["volumes"][volume] = _new_volume()
@@ -431,11 +436,7 @@ def parse_drbdadm_status(text):
             if level2 is None:
                 _merge(resource, _pairs(tokens, line))
             elif "volumes" in level2:
-                pairs = _pairs(tokens, line)
-                volume = 0
-                if pairs[0][0] == "volume":
-                    volume = _volume_id(pairs[0][1], line)
-                    pairs = pairs[1:]
+                volume, pairs = _volume_and_pairs(tokens, line)
                 if volume in level2["volumes"]:
                     raise DrbdParseError("peer volume %d listed twice" % volume)
                 peer_volume = level2["volumes"][volume] = _new_peer_volume()

@@ -972,31 +972,19 @@ def main(argv: list[str] | None = None) -> int:
         # what it started: treat SIGTERM like Ctrl-C.
         signal.signal(signal.SIGTERM, _interrupt)
     try:
-        if args.cmd == "image":
-            cmd_image(args)
-        elif args.cmd == "up":
-            cmd_up(args)
-        elif args.cmd == "down":
-            cmd_down(args)
-        elif args.cmd == "status":
-            cmd_status(args)
-        elif args.cmd == "ssh":
-            return cmd_ssh(args)
-        elif args.cmd == "fault":
-            cmd_fault(args)
-        elif args.cmd == "wait":
-            cmd_wait(args)
-        elif args.cmd == "fence-log":
-            cmd_fence_log(args)
-        elif args.cmd == "_fenced":
-            fenced(args.name)
+        handlers = {
+            "image": cmd_image, "up": cmd_up, "down": cmd_down, "status": cmd_status, "ssh": cmd_ssh,
+            "fault": cmd_fault, "wait": cmd_wait, "fence-log": cmd_fence_log,
+            "_fenced": lambda parsed: fenced(parsed.name),
+        }
+        # Only ssh has an exit code of its own (the remote command's).
+        return handlers[args.cmd](args) or 0
     except LabError as exc:
         log(str(exc))
         return 1
     except KeyboardInterrupt:
         log("interrupted")
         return 130
-    return 0
 
 
 if __name__ == "__main__":
