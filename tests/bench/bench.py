@@ -12,10 +12,18 @@ Figures are printed, never asserted: they depend on the machine.
                       256 MiB disk included), idempotent re-run, and sequential
                       direct writes to /dev/drbd0 (protocol C) against the same
                       VM's local disk
+    ps_*              the primary_secondary topology (molecule/primary_secondary's
+                      variables and playbooks) on two VMs: first converge,
+                      idempotent re-run, and the longest gap between successful
+                      reads of a file over SMB at the cluster IP by a client
+                      polling every 0.2 s, for a planned switch-over (Heartbeat
+                      stopped on the active node) and for a crash (the active
+                      node powered off; Heartbeat fences it, then takes over)
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -53,10 +61,19 @@ def playbook(inventory: str, play: Path, env: dict) -> tuple[float, str]:
     return seconds, proc.stdout
 
 
+def lab_ssh(name: str, node: str, command: str, check: bool = True) -> str:
+    proc = subprocess.run(LAB + ["ssh", "--name", name, node, "--", command], capture_output=True, text=True,
+                          check=False)
+    if check and proc.returncode != 0:
+        raise SystemExit(f"{command!r} on {node} failed: {proc.stdout}{proc.stderr}")
+    return proc.stdout
+
+
 def write_mib_s(name: str, node: str, target: str, mib: int = 128) -> float:
-    """MiB/s of a sequential direct write, as dd reports it."""
+    """MiB/s of a sequential direct write of random data (no zero shortcuts), as dd reports it."""
+    lab_ssh(name, node, f"test -s /dev/shm/bench || head -c {mib}M /dev/urandom > /dev/shm/bench")
     proc = subprocess.run(LAB + ["ssh", "--name", name, node, "--",
-                                 f"dd if=/dev/zero of={target} bs=1M count={mib} oflag=direct 2>&1 | tail -1"],
+                                 f"dd if=/dev/shm/bench of={target} bs=1M count={mib} oflag=direct 2>&1 | tail -1"],
                           capture_output=True, text=True, check=False)
     match = re.search(r"copied, ([\d.]+) s", proc.stdout)
     if proc.returncode != 0 or not match:
@@ -87,6 +104,92 @@ def bench_drbd(figures: dict) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# A client reads a file over SMB at the cluster IP every 0.2 s and logs
+# "<epoch seconds> ok|fail" per attempt.
+READER = """#!/bin/sh
+while :; do
+    t=$(date +%s.%N)
+    if timeout 5 smbclient -N //$1/share -c 'get payload /dev/null' >/dev/null 2>&1; then
+        echo "$t ok"
+    else
+        echo "$t fail"
+    fi
+    sleep 0.2
+done >/root/reads.log
+"""
+
+
+def longest_gap(log: str) -> float:
+    """Longest time between two successful reads in the reader's log."""
+    oks = [float(line.split()[0]) for line in log.splitlines() if line.endswith(" ok")]
+    if len(oks) < 2:
+        raise SystemExit(f"the reader never read twice:\n{log[-2000:]}")
+    return round(max(b - a for a, b in zip(oks, oks[1:])), 1)
+
+
+def serving(name: str, node: str, ip: str) -> bool:
+    out = lab_ssh(name, node, f"ip -br addr | grep -c ' {ip}/'; systemctl is-active smbd", check=False)
+    return out.split() == ["1", "active"]
+
+
+def outage(name: str, client: str, ip: str, fault, new_home: str, settle: float = 10) -> float:
+    """Start the reader on `client`, run `fault`, wait until `new_home` serves and
+    reads succeed again, and return the longest gap between successful reads."""
+    script = base64.b64encode(READER.encode()).decode()
+    lab_ssh(name, client, "rm -f /root/reads.log; systemctl stop bench-reader 2>/dev/null; "
+            "systemctl reset-failed bench-reader 2>/dev/null; true", check=False)
+    lab_ssh(name, client, f"echo {script} | base64 -d > /root/reader.sh && "
+            f"systemd-run --unit=bench-reader sh /root/reader.sh {ip}")
+    time.sleep(settle)
+    fault()
+    deadline = time.monotonic() + 600
+    while not serving(name, new_home, ip):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{new_home} did not take the group over")
+        time.sleep(1)
+    time.sleep(settle)
+    log = lab_ssh(name, client, "systemctl stop bench-reader; cat /root/reads.log")
+    return longest_gap(log)
+
+
+def bench_primary_secondary(figures: dict) -> None:
+    import yaml  # pylint: disable=import-outside-toplevel  # ships with ansible-core
+
+    name = "benchps"
+    scenario = ROOT / "molecule" / "primary_secondary"
+    spec = yaml.safe_load((scenario / "molecule.yml").read_text())
+    group_vars = spec["provisioner"]["inventory"]["group_vars"]
+    ip = group_vars["hacluster"]["primary_secondary_cluster_ip"]
+    tmp = Path(tempfile.mkdtemp(prefix="hacluster-bench-"))
+    try:
+        (tmp / "group_vars").mkdir()
+        for group, values in group_vars.items():
+            (tmp / "group_vars" / f"{group}.yml").write_text(yaml.safe_dump(values))
+        timed(["up", "--name", name, "--vms", "2", "--disks", "1", "--disk-size", "256M",
+               "--group", "hacluster", "--group", "primary_secondary", "--inventory", str(tmp / "hosts.yml")])
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.environ["HACLUSTER_TREE_ROOT"], ANSIBLE_NOCOLOR="1")
+        playbook(str(tmp), scenario / "prepare.yml", env)
+        figures["ps_first_converge_s"], dummy = playbook(str(tmp), scenario / "converge.yml", env)
+        figures["ps_rerun_s"], out = playbook(str(tmp), scenario / "converge.yml", env)
+        figures["ps_rerun_changed"] = sum(int(n) for n in re.findall(r"changed=(\d+)", out))
+        deadline = time.monotonic() + 300
+        while not serving(name, "node1", ip):
+            if time.monotonic() > deadline:
+                raise SystemExit("node1 never served the group")
+            time.sleep(2)
+        lab_ssh(name, "node1", "dd if=/dev/urandom of=/srv/share/payload bs=1M count=1 status=none && sync")
+        figures["ps_planned_switchover_outage_s"] = outage(
+            name, "node2", ip, lambda: lab_ssh(name, "node1", "systemctl stop heartbeat"), "node2")
+        lab_ssh(name, "node1", "systemctl start heartbeat")
+        time.sleep(30)  # node1 rejoins as standby (auto_failback off)
+        figures["ps_crash_failover_outage_s"] = outage(
+            name, "node1", ip, lambda: timed(["fault", "--name", name, "poweroff", "node2"]), "node1")
+        figures["ps_heartbeat_deadtime_s"] = group_vars["hacluster"]["heartbeat_deadtime"]
+    finally:
+        timed(["down", "--name", name])
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main() -> int:
     figures: dict[str, object] = {}
     if os.environ.get("BENCH_COLD") == "1":
@@ -110,6 +213,8 @@ def main() -> int:
             figures[f"down_{count}_vms_s"] = timed(["down", "--name", name])[0]
     if os.environ.get("BENCH_SKIP_DRBD") != "1":
         bench_drbd(figures)
+    if os.environ.get("BENCH_SKIP_TOPOLOGIES") != "1":
+        bench_primary_secondary(figures)
     width = max(len(k) for k in figures)
     print("lab figures")
     for key, value in figures.items():

@@ -215,6 +215,7 @@ BAD_PS = [
     ("xfs not offered", ps_case(primary_secondary_fstype="xfs"), "primary_secondary_fstype"),
     ("relative mount point", ps_case(primary_secondary_mount="srv/share"), "primary_secondary_mount"),
     ("not a DRBD device", ps_case(primary_secondary_device="/dev/sdb1"), "primary_secondary_device"),
+    ("unknown IP resource script", ps_case(primary_secondary_ip_agent="IPaddr3"), "primary_secondary_ip_agent"),
     ("preferred node unknown", ps_case(primary_secondary_preferred_node="node3"), "primary_secondary_preferred_node"),
 ]
 

@@ -1,17 +1,30 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright: Contributors to the hacluster.drbd collection
-"""The share lives on node1 behind the cluster IP, is read from the peer, and
-moves to node2 when Heartbeat stops on node1, with the same data."""
+"""The share lives on node1 behind the cluster IP and is read from the peer;
+it moves with its data when Heartbeat stops (planned), when the active node
+loses power (Heartbeat fences it through the lab and takes over), and a split
+brain made by a switch-over while replication is cut is detected, never
+merged, and recovered with the survivor's data. Check mode changes nothing.
+
+The tests run in file order and each starts from the state the previous one
+left (which node serves is part of that state)."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import time
 
-from labfixtures import get_host, wait_for
+from labfixtures import INVENTORY, PROJECT, get_host, wait_for
 
 testinfra_hosts = ["ansible://node1", "ansible://node2"]
 CLUSTER_IP = "192.168.101.100"
 MOUNT = "/srv/share"
+DEADTIME = 15          # heartbeat_deadtime in molecule.yml
+# Detection after deadtime, then STONITH (a power cycle through the lab), then
+# drbddisk, Filesystem, IPaddr2 and smbd, on an emulated CPU.
+TAKEOVER_MARGIN = 120
 
 
 def serves(node) -> bool:
@@ -28,9 +41,32 @@ def idle(node) -> bool:
 
 
 def read_share(client, name: str) -> str:
-    out = client.check_output(f"smbclient -N //{CLUSTER_IP}/share -c 'get {name} /tmp/from-share' >/dev/null 2>&1; "
-                              "md5sum < /tmp/from-share")
-    return out.split()[0]
+    """md5 of a file fetched over SMB at the cluster IP ("" when it cannot be fetched)."""
+    out = client.run(f"rm -f /tmp/from-share; smbclient -N //{CLUSTER_IP}/share -c 'get {name} /tmp/from-share' "
+                     ">/dev/null 2>&1 && md5sum < /tmp/from-share")
+    return out.stdout.split()[0] if out.rc == 0 else ""
+
+
+def proc_drbd(node) -> str:
+    return node.file("/proc/drbd").content_string
+
+
+def cstate(node) -> str:
+    match = re.search(r"^ 0: cs:(\w+)", proc_drbd(node), re.M)
+    return match.group(1) if match else "?"
+
+
+def write_file(node, name: str, mib: int = 4) -> str:
+    node.run_expect([0], f"dd if=/dev/urandom of={MOUNT}/{name} bs=1M count={mib} status=none && sync")
+    return node.check_output(f"md5sum < {MOUNT}/{name}").split()[0]
+
+
+def heartbeat_up(node) -> bool:
+    return node.run("systemctl is-active --quiet heartbeat").rc == 0
+
+
+def kernel_log_since(node, since: str, pattern: str) -> str:
+    return node.run(f"journalctl --dmesg --no-pager --since '{since}' --grep '{pattern}'").stdout
 
 
 def test_heartbeat_runs_with_private_key(host):
@@ -38,15 +74,16 @@ def test_heartbeat_runs_with_private_key(host):
     authkeys = host.file("/etc/ha.d/authkeys")
     assert authkeys.mode == 0o600
     assert "lab-heartbeat-key-3b9f0c2a" in authkeys.content_string
+    assert host.file("/etc/ha.d/ha.cf").mode == 0o600  # STONITH parameters may hold a password
     ha_cf = host.file("/etc/ha.d/ha.cf").content_string
     assert re.search(r"^ucast eth3 192\.168\.103\.1[12]$", ha_cf, re.M)
-    assert re.search(r"^stonith_host \* external/lab$", ha_cf, re.M)
+    assert re.search(r"^stonith_host \* external/lab node1 node2$", ha_cf, re.M)
 
 
 def test_haresources_identical():
     texts = [get_host(n).file("/etc/ha.d/haresources").content_string for n in ("node1", "node2")]
     assert texts[0] == texts[1]
-    assert "node1 drbddisk::r0 Filesystem::/dev/drbd0::/srv/share::ext4 IPaddr::192.168.101.100/24/eth1 smbd" in texts[0]
+    assert "node1 drbddisk::r0 Filesystem::/dev/drbd0::/srv/share::ext4 IPaddr2::192.168.101.100/24/eth1 smbd" in texts[0]
 
 
 def test_services_only_on_the_preferred_node():
@@ -74,3 +111,111 @@ def test_planned_switchover_moves_the_share_with_its_data():
     # auto_failback off: the group stays where it is when node1 returns.
     wait_for(lambda: node1.service("heartbeat").is_running, 60, what="heartbeat back on node1")
     assert serves(node2)
+
+
+def test_crash_of_the_active_node_is_fenced_and_taken_over(lab):
+    node1, node2 = get_host("node1"), get_host("node2")
+    assert serves(node2), "the planned switch-over left node2 serving"
+    want = node2.check_output(f"md5sum < {MOUNT}/payload").split()[0]
+    fences_before = len(lab.fence_log())
+    since = node1.check_output("date '+%Y-%m-%d %H:%M:%S'")
+    started = time.monotonic()
+    lab.fault("poweroff", "node2")
+    wait_for(lambda: serves(node1), DEADTIME + TAKEOVER_MARGIN, interval=2, what="node1 to take over after the crash")
+    took = time.monotonic() - started
+    assert took <= DEADTIME + TAKEOVER_MARGIN
+    # Heartbeat shot node2 (through the plugin and fence_lab) before taking its resources.
+    fences = [e for e in lab.fence_log()[fences_before:] if e.get("requester") == "node1"
+              and e.get("request", "").split()[-1:] == ["node2"] and e.get("reply", "").startswith("OK")]
+    assert fences, lab.fence_log()
+    assert read_share(node1, "payload") == want
+    # node1 wrote on its own while node2 was down; node2 must resync that.
+    write_file(node1, "while-node2-was-down")
+
+    # The fence power-cycled node2: it boots, drbd.service brings r0 up, it
+    # rejoins as Secondary and resyncs; Heartbeat (auto_failback off) leaves
+    # the group on node1.
+    lab.wait("node2")
+    node2 = get_host("node2")
+    wait_for(lambda: heartbeat_up(node2), 300, interval=3, what="Heartbeat back on node2 after its boot")
+    wait_for(lambda: re.search(r" 0: cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate", proc_drbd(node2)),
+             300, interval=3, what="node2 Connected, Secondary and UpToDate again")
+    assert "Began resync as SyncSource" in kernel_log_since(node1, since, "Began resync")
+    assert serves(node1) and idle(node2)
+    assert read_share(node2, "payload") == want
+
+
+def recover(victim: str):
+    argv = ["ansible-playbook", "-i", str(INVENTORY), str(PROJECT / "playbooks" / "split_brain_recover.yml"),
+            "-e", "split_brain_resource=r0", "-e", f"split_brain_victim={victim}"]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False,
+                          env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_split_brain_is_detected_and_recovered_with_the_survivors_data(lab):
+    """Replication cut, then a switch-over: both nodes write as Primary. DRBD
+    must refuse to reconnect (never merge); the recovery playbook, told to
+    discard node1's changes, keeps what node2 wrote."""
+    node1, node2 = get_host("node1"), get_host("node2")
+    assert serves(node1)
+    since = node1.check_output("date '+%Y-%m-%d %H:%M:%S'")
+    lab.fault("cut", "node2", net="drbd")
+    try:
+        wait_for(lambda: cstate(node1) not in ("Connected", "?") and cstate(node2) not in ("Connected", "?"), 120,
+                 interval=2, what="both sides to notice the cut replication link")
+        write_file(node1, "node1-only")
+        node1.run_expect([0], "systemctl stop heartbeat")
+        wait_for(lambda: serves(node2), 180, interval=2, what="node2 to take over with replication cut")
+        survivor = write_file(node2, "node2-only")
+    finally:
+        lab.fault("restore", "node2", net="drbd")
+    wait_for(lambda: "StandAlone" in (cstate(node1), cstate(node2)), 120, interval=2,
+             what="DRBD to detect the split brain")
+    time.sleep(5)
+    assert "Connected" not in (cstate(node1), cstate(node2)), "DRBD reconnected after a split brain"
+    logs = kernel_log_since(node1, since, "Split-Brain detected") + kernel_log_since(node2, since, "Split-Brain detected")
+    assert "Split-Brain detected" in logs
+
+    rc, out = recover("node1")
+    assert rc == 0, out
+    wait_for(lambda: re.search(r" 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate", proc_drbd(node2)), 120,
+             interval=2, what="node2 Primary, Connected, both UpToDate")
+    assert read_share(node1, "node2-only") == survivor
+    assert read_share(node1, "node1-only") == "", "node1's discarded changes are visible"
+
+    # node1 holds the survivor's data too: move the group back and read it there.
+    node1.run_expect([0], "systemctl start heartbeat")
+    wait_for(lambda: heartbeat_up(node1), 60, what="Heartbeat back on node1")
+    time.sleep(DEADTIME)  # let the nodes agree before the next move
+    node2.run_expect([0], "systemctl stop heartbeat")
+    wait_for(lambda: serves(node1), 180, interval=2, what="node1 to take the group back")
+    assert node1.check_output(f"md5sum < {MOUNT}/node2-only").split()[0] == survivor
+    assert node1.run(f"test -e {MOUNT}/node1-only").rc != 0
+    node2.run_expect([0], "systemctl start heartbeat")
+    wait_for(lambda: heartbeat_up(node2), 60, what="Heartbeat back on node2")
+
+
+ETC_HASH = "find /etc -xdev -type f -print0 | sort -z | xargs -0 md5sum | md5sum"
+
+
+def state_lines(node) -> list[str]:
+    # Connection, roles and disk states (not the I/O counters), and where the group runs.
+    return re.findall(r"^ *\d+: cs:\S+ ro:\S+ ds:\S+", proc_drbd(node), re.M) + [str(serves(node))]
+
+
+def test_check_mode_on_a_converged_cluster_changes_nothing():
+    nodes = [get_host("node1"), get_host("node2")]
+    before = [(n.check_output(ETC_HASH), state_lines(n)) for n in nodes]
+    converge = PROJECT / "molecule" / "primary_secondary" / "converge.yml"
+    proc = subprocess.run(["ansible-playbook", "--check", "--diff", "-i", str(INVENTORY), str(converge)],
+                          capture_output=True, text=True, timeout=900, check=False,
+                          env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    recap = re.findall(r"^(node\d)\s+: ok=\d+\s+changed=(\d+)", out, re.M)
+    assert sorted(recap) == [("node1", "0"), ("node2", "0")], out
+    after = [(n.check_output(ETC_HASH), state_lines(n)) for n in nodes]
+    assert after == before
+    assert "lab-heartbeat-key-3b9f0c2a" not in out
+    assert "lab-drbd-secret-5e1d77" not in out
