@@ -225,3 +225,68 @@ def test_bad_primary_secondary_input_is_refused(tmp_path, case, variables, needl
     rc, out = run_check("primary_secondary", variables, per_host=copy.deepcopy(DRBD_ADDRESSES), tmp_path=tmp_path)
     assert rc != 0, f"{case}: accepted\n{out}"
     assert needle in out, f"{case}: the error does not name {needle}\n{out}"
+
+
+# ---------------------------------------------------------------- pacemaker (Corosync membership, fencing)
+
+FENCE_SECRET = "s3cret-ipmi-password-42"
+GOOD_PACEMAKER = {
+    "pacemaker_fence_devices": [
+        {"id": "fence_node1", "agent": "stonith:fence_ipmilan", "params": {"ip": "10.0.3.71", "pcmk_host_list": "node1"}},
+        {"id": "fence_node2", "agent": "stonith:fence_ipmilan", "params": {"ip": "10.0.3.72", "pcmk_host_list": "node2"}},
+    ],
+    "pacemaker_fence_secrets": {"fence_node1": {"password": FENCE_SECRET}, "fence_node2": {"password": FENCE_SECRET}},
+}
+PM_LINKS = {"node1": {"pacemaker_link_addresses": ["192.168.103.11", "192.168.101.11"]},
+            "node2": {"pacemaker_link_addresses": ["192.168.103.12", "192.168.101.12"]}}
+
+
+def pm_case(links=None, **changes):
+    variables = copy.deepcopy(GOOD_PACEMAKER)
+    variables.update(changes)
+    return variables, copy.deepcopy(links or PM_LINKS)
+
+
+def test_good_pacemaker_input_passes(tmp_path):
+    variables, hosts = pm_case()
+    rc, out = run_check("pacemaker", variables, per_host=hosts, tmp_path=tmp_path)
+    assert rc == 0, out
+    assert FENCE_SECRET not in out
+
+
+def test_pacemaker_without_fencing_only_with_opt_out_and_a_warning(tmp_path):
+    variables, hosts = pm_case(pacemaker_fence_devices=[], pacemaker_fence_secrets={}, pacemaker_allow_no_fencing=True)
+    rc, out = run_check("pacemaker", variables, per_host=hosts, tmp_path=tmp_path)
+    assert rc == 0, out
+    assert "split brain" in out
+
+
+BAD_PM = [
+    ("no fencing", pm_case(pacemaker_fence_devices=[], pacemaker_fence_secrets={}), "pacemaker_fence_devices"),
+    ("fence agent without stonith: class",
+     pm_case(pacemaker_fence_devices=[{"id": "f1", "agent": "fence_ipmilan"}], pacemaker_fence_secrets={}),
+     "pacemaker_fence_devices"),
+    ("secret for an unknown device", pm_case(pacemaker_fence_secrets={"fence_node3": {"password": FENCE_SECRET}}),
+     "pacemaker_fence_secrets"),
+    ("this host not a member", pm_case(pacemaker_nodes=["node1", "node3"]), "pacemaker_nodes"),
+    ("cluster name with a space", pm_case(pacemaker_cluster_name="my cluster"), "pacemaker_cluster_name"),
+    ("invalid link address", pm_case(links={"node1": {"pacemaker_link_addresses": ["192.168.103.311"]},
+                                            "node2": {"pacemaker_link_addresses": ["192.168.103.12"]}}),
+     "pacemaker_link_addresses"),
+    ("different link counts", pm_case(links={"node1": {"pacemaker_link_addresses": ["192.168.103.11"]},
+                                             "node2": {"pacemaker_link_addresses": ["192.168.103.12", "192.168.101.12"]}}),
+     "one address per Corosync link"),
+    ("address used twice", pm_case(links={"node1": {"pacemaker_link_addresses": ["192.168.103.11"]},
+                                          "node2": {"pacemaker_link_addresses": ["192.168.103.11"]}}),
+     "no address may be used twice"),
+    ("unknown no-quorum policy", pm_case(pacemaker_no_quorum_policy="ignore"), "pacemaker_no_quorum_policy"),
+]
+
+
+@pytest.mark.parametrize("case,setup,needle", BAD_PM, ids=[c[0] for c in BAD_PM])
+def test_bad_pacemaker_input_is_refused(tmp_path, case, setup, needle):
+    variables, hosts = setup
+    rc, out = run_check("pacemaker", variables, per_host=hosts, tmp_path=tmp_path)
+    assert rc != 0, f"{case}: accepted\n{out}"
+    assert needle in out, f"{case}: the error does not name {needle}\n{out}"
+    assert FENCE_SECRET not in out, f"{case}: a fencing secret leaked into the output"
