@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -77,6 +78,23 @@ def wait_for(predicate, timeout: float, interval: float = 1.0, what: str = "cond
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(interval)
+
+
+# Every file under /etc, hashed: check mode must leave it byte for byte.
+ETC_HASH = "find /etc -xdev -type f -print0 | sort -z | xargs -0 md5sum | md5sum"
+
+
+def check_mode_run(playbook: Path, nodes: list[str]) -> str:
+    """Run playbook with --check --diff against the scenario's inventory;
+    fail unless it succeeds with zero changes on every node. Returns its output."""
+    proc = subprocess.run(["ansible-playbook", "--check", "--diff", "-i", str(INVENTORY), str(playbook)],
+                          capture_output=True, text=True, timeout=900, check=False,
+                          env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    recap = re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", out, re.M)
+    assert sorted(recap) == [(node, "0") for node in sorted(nodes)], out
+    return out
 
 
 @pytest.fixture(scope="session")
