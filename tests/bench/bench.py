@@ -181,7 +181,14 @@ def bench_primary_secondary(figures: dict) -> None:
         figures["ps_planned_switchover_outage_s"] = outage(
             name, "node2", ip, lambda: lab_ssh(name, "node1", "systemctl stop heartbeat"), "node2")
         lab_ssh(name, "node1", "systemctl start heartbeat")
-        time.sleep(30)  # node1 rejoins as standby (auto_failback off)
+        # node1 rejoins as standby (auto_failback off); a node still inside
+        # initdead would not take over, so wait until it has joined.
+        deadline = time.monotonic() + 300
+        while lab_ssh(name, "node1", "cl_status rscstatus; cl_status nodestatus node2", check=False).split() != \
+                ["none", "active"]:
+            if time.monotonic() > deadline:
+                raise SystemExit("Heartbeat on node1 did not join again")
+            time.sleep(2)
         figures["ps_crash_failover_outage_s"] = outage(
             name, "node1", ip, lambda: timed(["fault", "--name", name, "poweroff", "node2"]), "node1")
         figures["ps_heartbeat_deadtime_s"] = group_vars["hacluster"]["heartbeat_deadtime"]

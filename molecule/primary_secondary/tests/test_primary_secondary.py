@@ -61,8 +61,19 @@ def write_file(node, name: str, mib: int = 4) -> str:
     return node.check_output(f"md5sum < {MOUNT}/{name}").split()[0]
 
 
-def heartbeat_up(node) -> bool:
-    return node.run("systemctl is-active --quiet heartbeat").rc == 0
+def heartbeat_settled(node, peer: str) -> bool:
+    """Heartbeat on node has finished joining: both nodes active, no resource
+    transition under way. A node still inside initdead does not take over a
+    peer that dies, so faults wait for this."""
+    out = node.run(f"cl_status rscstatus && cl_status nodestatus {peer} && cl_status nodestatus $(uname -n)")
+    return out.rc == 0 and out.stdout.split() in (["none", "active", "active"], ["local", "active", "active"],
+                                                   ["foreign", "active", "active"], ["all", "active", "active"])
+
+
+def heartbeat_log(node, since: str) -> str:
+    """Heartbeat's and its resource scripts' journal lines since `since` (for failure messages)."""
+    return node.run(f"journalctl --no-pager --since '{since}' -u heartbeat -t ResourceManager -t harc "
+                    "-t IPaddr2 -t Filesystem | grep -v 'glib: ucast' | tail -60").stdout
 
 
 def kernel_log_since(node, since: str, pattern: str) -> str:
@@ -109,7 +120,7 @@ def test_planned_switchover_moves_the_share_with_its_data():
     assert read_share(node1, "payload") == want
     node1.run_expect([0], "systemctl start heartbeat")
     # auto_failback off: the group stays where it is when node1 returns.
-    wait_for(lambda: node1.service("heartbeat").is_running, 60, what="heartbeat back on node1")
+    wait_for(lambda: heartbeat_settled(node1, "node2"), 180, interval=2, what="heartbeat on node1 to join again")
     assert serves(node2)
 
 
@@ -121,7 +132,13 @@ def test_crash_of_the_active_node_is_fenced_and_taken_over(lab):
     since = node1.check_output("date '+%Y-%m-%d %H:%M:%S'")
     started = time.monotonic()
     lab.fault("poweroff", "node2")
-    wait_for(lambda: serves(node1), DEADTIME + TAKEOVER_MARGIN, interval=2, what="node1 to take over after the crash")
+    try:
+        wait_for(lambda: serves(node1), DEADTIME + TAKEOVER_MARGIN, interval=2,
+                 what="node1 to take over after the crash")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n--- node1 heartbeat since the crash:\n{heartbeat_log(node1, since)}\n"
+                             f"--- /proc/drbd on node1:\n{proc_drbd(node1)}\n--- fence log:\n"
+                             f"{lab.fence_log()[fences_before:]}") from exc
     took = time.monotonic() - started
     assert took <= DEADTIME + TAKEOVER_MARGIN
     # Heartbeat shot node2 (through the plugin and fence_lab) before taking its resources.
@@ -137,7 +154,7 @@ def test_crash_of_the_active_node_is_fenced_and_taken_over(lab):
     # the group on node1.
     lab.wait("node2")
     node2 = get_host("node2")
-    wait_for(lambda: heartbeat_up(node2), 300, interval=3, what="Heartbeat back on node2 after its boot")
+    wait_for(lambda: heartbeat_settled(node2, "node1"), 300, interval=3, what="Heartbeat on node2 to join after its boot")
     wait_for(lambda: re.search(r" 0: cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate", proc_drbd(node2)),
              300, interval=3, what="node2 Connected, Secondary and UpToDate again")
     assert "Began resync as SyncSource" in kernel_log_since(node1, since, "Began resync")
@@ -186,14 +203,13 @@ def test_split_brain_is_detected_and_recovered_with_the_survivors_data(lab):
 
     # node1 holds the survivor's data too: move the group back and read it there.
     node1.run_expect([0], "systemctl start heartbeat")
-    wait_for(lambda: heartbeat_up(node1), 60, what="Heartbeat back on node1")
-    time.sleep(DEADTIME)  # let the nodes agree before the next move
+    wait_for(lambda: heartbeat_settled(node1, "node2"), 180, interval=2, what="Heartbeat on node1 to join again")
     node2.run_expect([0], "systemctl stop heartbeat")
     wait_for(lambda: serves(node1), 180, interval=2, what="node1 to take the group back")
     assert node1.check_output(f"md5sum < {MOUNT}/node2-only").split()[0] == survivor
     assert node1.run(f"test -e {MOUNT}/node1-only").rc != 0
     node2.run_expect([0], "systemctl start heartbeat")
-    wait_for(lambda: heartbeat_up(node2), 60, what="Heartbeat back on node2")
+    wait_for(lambda: heartbeat_settled(node2, "node1"), 180, interval=2, what="Heartbeat on node2 to join again")
 
 
 def state_lines(node) -> list[str]:
