@@ -66,8 +66,9 @@ def heartbeat_settled(node, peer: str) -> bool:
     transition under way. A node still inside initdead does not take over a
     peer that dies, so faults wait for this."""
     out = node.run(f"cl_status rscstatus && cl_status nodestatus {peer} && cl_status nodestatus $(uname -n)")
-    return out.rc == 0 and out.stdout.split() in (["none", "active", "active"], ["local", "active", "active"],
-                                                   ["foreign", "active", "active"], ["all", "active", "active"])
+    words = out.stdout.split()
+    return out.rc == 0 and len(words) == 3 and words[0] in ("none", "local", "foreign", "all") \
+        and words[1:] == ["active", "active"]
 
 
 def heartbeat_log(node, since: str) -> str:
