@@ -212,14 +212,6 @@ def render(spec: dict, dialect: str) -> dict:
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise CibError(f"ids used twice: {', '.join(dupes)}")
-    names = {e.get("id") for top in resources for e in top.iter()
-             if e.tag in ("primitive", "group", "clone", "master")}
-    for con in constraints:
-        for attr in ("rsc", "with-rsc", "first", "then"):
-            ref = con.get(attr)
-            if ref is not None and ref not in names:
-                # May name a resource defined outside this specification; the merge checks the live CIB.
-                con.set("__external_" + attr, ref)
     return {
         "resources": resources,
         "constraints": constraints,
@@ -294,14 +286,17 @@ def merge(live_xml: str, rendered: dict, absent=()) -> tuple:
         raise CibError("the live CIB has no <cib><configuration>")
     changed, objects = [], {}
     live_ids = _all_ids(root)
+    # Resources a constraint may name: those of the specification, or any in the CIB.
+    wanted = {e.get("id") for top in rendered["resources"] for e in top.iter()
+              if e.tag in ("primitive", "group", "clone", "master")}
     for section_tag, elements in (("resources", rendered["resources"]), ("constraints", rendered["constraints"])):
         section = _section(config, section_tag)
         for elem in elements:
             elem = copy.deepcopy(elem)
-            for attr in [a for a in elem.attrib if a.startswith("__external_")]:
-                ref = elem.attrib.pop(attr)
-                if ref not in live_ids:
-                    raise CibError(f"{elem.get('id')}: {attr[len('__external_'):]} names {ref}, "
+            for attr in ("rsc", "with-rsc", "first", "then"):
+                ref = elem.get(attr)
+                if ref is not None and ref not in wanted and ref not in live_ids:
+                    raise CibError(f"{elem.get('id')}: {attr} names {ref}, "
                                    "which is neither in the specification nor in the CIB")
             old = next((c for c in section if c.get("id") == elem.get("id")), None)
             if old is None:
@@ -411,7 +406,7 @@ def crm_shell(rendered: dict, mask_secrets: bool = True) -> str:
             line += f" \\\n  meta {_crm_pairs(meta)}"
         lines.append(line)
     for con in rendered["constraints"]:
-        attrs = {k: v for k, v in con.attrib.items() if not k.startswith("__external_")}
+        attrs = con.attrib
         if con.tag == "rsc_colocation":
             rsc = attrs["rsc"] + (f":{attrs['rsc-role']}" if "rsc-role" in attrs else "")
             with_rsc = attrs["with-rsc"] + (f":{attrs['with-rsc-role']}" if "with-rsc-role" in attrs else "")

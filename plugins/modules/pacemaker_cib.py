@@ -200,8 +200,8 @@ class CibRun:
         def inject(res):
             if res.get("type", "primitive") == "primitive" and res.get("id") in secrets:
                 res["params"] = dict(res.get("params") or {}, **secrets.pop(res["id"]))
-            for key in ("members",):
-                res[key] = [inject(dict(m)) for m in res.get(key) or []] or res.get(key)
+            if res.get("members"):
+                res["members"] = [inject(dict(m)) for m in res["members"]]
             if isinstance(res.get("child"), dict):
                 res["child"] = inject(dict(res["child"]))
             return res
