@@ -91,6 +91,12 @@ def test_heartbeat_runs_with_private_key(host):
     assert re.search(r"^ucast eth3 192\.168\.103\.1[12]$", ha_cf, re.M)
     assert re.search(r"^stonith_host \* external/lab node1 node2$", ha_cf, re.M)
 
+    # drbd.service brings r0 up at boot (drbddisk only promotes); the one-node
+    # Corosync/Pacemaker cluster Debian's heartbeat package starts is gone.
+    assert host.service("drbd").is_enabled
+    for unit in ("corosync", "pacemaker"):
+        assert not host.service(unit).is_running and not host.service(unit).is_enabled
+
 
 def test_haresources_identical():
     texts = [get_host(n).file("/etc/ha.d/haresources").content_string for n in ("node1", "node2")]
