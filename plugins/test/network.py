@@ -42,8 +42,20 @@ def ip_in_network(value, network):
         return False
 
 
+def ip_network(value):
+    """True for a network in CIDR notation (address/prefix) with no host bits set."""
+    _need_netaddr()
+    if not isinstance(value, str) or value.count("/") != 1 or not ip_address(value.split("/")[0]):
+        return False
+    try:
+        net = netaddr.IPNetwork(value)
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        return False
+    return net.ip == net.network
+
+
 class TestModule:
     """Address tests."""
 
     def tests(self):
-        return {"ip_address": ip_address, "ip_in_network": ip_in_network}
+        return {"ip_address": ip_address, "ip_in_network": ip_in_network, "ip_network": ip_network}

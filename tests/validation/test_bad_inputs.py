@@ -290,3 +290,153 @@ def test_bad_pacemaker_input_is_refused(tmp_path, case, setup, needle):
     assert rc != 0, f"{case}: accepted\n{out}"
     assert needle in out, f"{case}: the error does not name {needle}\n{out}"
     assert FENCE_SECRET not in out, f"{case}: a fencing secret leaked into the output"
+
+
+# ---------------------------------------------------------------- iscsi_target / iscsi_initiator (seed 003)
+
+TARGET_IQN = "iqn.2026-11.org.example:storage.vg0"
+CLIENT_IQN = "iqn.2026-11.org.example:client1"
+GOOD_ISCSI = dict(
+    copy.deepcopy(GOOD_DRBD), **copy.deepcopy(GOOD_PACEMAKER),
+    iscsi_target_iqn=TARGET_IQN,
+    iscsi_target_vg="vg0",
+    iscsi_target_luns=[{"lun": 1, "lv": "lun1", "size": "10G"}, {"lun": 2, "path": "/dev/vg0/lun2", "size": "512M"}],
+    iscsi_target_allowed_initiators=[CLIENT_IQN],
+    iscsi_target_cluster_ip="192.168.101.100",
+    iscsi_target_cluster_ip_interface="eth1",
+    iscsi_target_networks=["192.168.101.0/24"],
+)
+
+
+def iscsi_case(**changes):
+    variables = copy.deepcopy(GOOD_ISCSI)
+    variables.update(changes)
+    hosts = copy.deepcopy(DRBD_ADDRESSES)
+    for host, values in PM_LINKS.items():
+        hosts[host].update(values)
+    return variables, hosts
+
+
+def test_good_iscsi_target_input_passes(tmp_path):
+    variables, hosts = iscsi_case()
+    rc, out = run_check("iscsi_target", variables, per_host=hosts, tmp_path=tmp_path)
+    assert rc == 0, out
+    assert FENCE_SECRET not in out and DRBD_SECRET not in out
+
+
+def test_good_tgt_input_passes(tmp_path):
+    variables, hosts = iscsi_case(iscsi_target_implementation="tgt", iscsi_target_tid=3,
+                                  iscsi_target_allowed_initiators=["192.168.101.50"])
+    rc, out = run_check("iscsi_target", variables, per_host=hosts, tmp_path=tmp_path)
+    assert rc == 0, out
+
+
+LUN1 = {"lun": 1, "lv": "lun1", "size": "10G"}
+BAD_ISCSI = [
+    ("no fence configuration", iscsi_case(pacemaker_fence_devices=[], pacemaker_fence_secrets={}), "pacemaker_fence_devices"),
+    ("malformed IQN", iscsi_case(iscsi_target_iqn="iqn.2026-13.org.example:vg0"), "iscsi_target_iqn"),
+    ("IQN in upper case", iscsi_case(iscsi_target_iqn="iqn.2026-11.org.Example:vg0"), "iscsi_target_iqn"),
+    ("IQN without date", iscsi_case(iscsi_target_iqn="iqn.org.example:vg0"), "iscsi_target_iqn"),
+    ("implementation left to chance", iscsi_case(iscsi_target_implementation=""), "iscsi_target_implementation"),
+    ("tgt without tid", iscsi_case(iscsi_target_implementation="tgt", iscsi_target_tid=0,
+                                   iscsi_target_allowed_initiators=["ALL"]), "iscsi_target_tid"),
+    ("cluster IP outside every network", iscsi_case(iscsi_target_cluster_ip="192.168.109.100"), "iscsi_target_networks"),
+    ("network with host bits", iscsi_case(iscsi_target_networks=["192.168.101.7/24"]), "iscsi_target_networks"),
+    ("cluster IP is a node address", iscsi_case(iscsi_target_cluster_ip="192.168.101.11",
+                                                iscsi_target_networks=["192.168.101.0/24"]), "not a node's"),
+    ("LUN path outside the volume group", iscsi_case(iscsi_target_luns=[
+        LUN1, {"lun": 2, "path": "/dev/vg9/lun2", "size": "1G"}]), "/dev/vg9/lun2"),
+    ("LUN path on the DRBD device", iscsi_case(iscsi_target_luns=[{"lun": 1, "path": "/dev/drbd0", "size": "1G"}]),
+     "/dev/drbd0"),
+    ("duplicate LUN numbers", iscsi_case(iscsi_target_luns=[LUN1, {"lun": 1, "lv": "lun2", "size": "1G"}]),
+     "its own LUN number"),
+    ("LUN 0 with tgt", iscsi_case(iscsi_target_implementation="tgt", iscsi_target_allowed_initiators=["ALL"],
+                                  iscsi_target_luns=[{"lun": 0, "lv": "lun0", "size": "1G"}]), "tgt keeps LUN 0"),
+    ("one volume for two LUNs", iscsi_case(iscsi_target_luns=[LUN1, {"lun": 2, "lv": "lun1", "size": "1G"}]),
+     "used once"),
+    ("size without unit", iscsi_case(iscsi_target_luns=[{"lun": 1, "lv": "lun1", "size": "10"}]), "iscsi_target_luns"),
+    ("no logical units", iscsi_case(iscsi_target_luns=[]), "iscsi_target_luns"),
+    ("nobody may log in", iscsi_case(iscsi_target_allowed_initiators=[]), "iscsi_target_allowed_initiators"),
+    ("address as lio-t initiator", iscsi_case(iscsi_target_allowed_initiators=["192.168.101.50"]),
+     "iscsi_target_allowed_initiators"),
+    ("volume group also activated by the host", iscsi_case(iscsi_target_host_volume_groups=["vg0"]),
+     "iscsi_target_host_volume_groups"),
+    ("unknown DRBD resource", iscsi_case(iscsi_target_resource="r7"), "iscsi_target_resource"),
+]
+
+
+@pytest.mark.parametrize("case,setup,needle", BAD_ISCSI, ids=[c[0] for c in BAD_ISCSI])
+def test_bad_iscsi_target_input_is_refused(tmp_path, case, setup, needle):
+    variables, hosts = setup
+    rc, out = run_check("iscsi_target", variables, per_host=hosts, tmp_path=tmp_path)
+    assert rc != 0, f"{case}: accepted\n{out}"
+    assert needle in out, f"{case}: the error does not name {needle}\n{out}"
+    assert FENCE_SECRET not in out, f"{case}: a fencing secret leaked into the output"
+
+
+GOOD_INITIATOR = {"iscsi_initiator_name": CLIENT_IQN, "iscsi_initiator_portal": "192.168.101.100",
+                  "iscsi_initiator_targets": [TARGET_IQN]}
+
+
+def test_good_initiator_input_passes(tmp_path):
+    rc, out = run_check("iscsi_initiator", GOOD_INITIATOR, tmp_path=tmp_path)
+    assert rc == 0, out
+
+
+BAD_INITIATOR = [
+    ("no initiator name", with_changes(GOOD_INITIATOR, iscsi_initiator_name=""), "iscsi_initiator_name"),
+    ("portal is a name", with_changes(GOOD_INITIATOR, iscsi_initiator_portal="storage"), "iscsi_initiator_portal"),
+    ("malformed target IQN", with_changes(GOOD_INITIATOR, iscsi_initiator_targets=["iqn.2026-11"]),
+     "iscsi_initiator_targets"),
+]
+
+
+@pytest.mark.parametrize("case,variables,needle", BAD_INITIATOR, ids=[c[0] for c in BAD_INITIATOR])
+def test_bad_initiator_input_is_refused(tmp_path, case, variables, needle):
+    rc, out = run_check("iscsi_initiator", variables, tmp_path=tmp_path)
+    assert rc != 0, f"{case}: accepted\n{out}"
+    assert needle in out, f"{case}: the error does not name {needle}\n{out}"
+
+
+# ---------------------------------------------------------------- site.yml: every topology checked before base set-up
+
+def run_site_validation(groups: dict, common: dict, per_host: dict, tmp_path: Path):
+    """Run playbooks/validate.yml (site.yml's first play) against local hosts in the given groups."""
+    hosts = {h: dict(v) for h, v in per_host.items()}
+    inventory = {"all": {"vars": dict(common, ansible_connection="local",
+                                      ansible_python_interpreter=os.environ.get("CHECK_PYTHON", "auto_silent")),
+                         "hosts": hosts,
+                         "children": {g: {"hosts": {h: {} for h in members}} for g, members in groups.items()}}}
+    inv = tmp_path / "inventory.json"
+    inv.write_text(json.dumps(inventory))
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
+               ANSIBLE_LOCALHOST_WARNING="0")
+    playbook = Path(os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")) / "ansible_collections/hacluster/drbd/playbooks/validate.yml"
+    proc = subprocess.run(["ansible-playbook", "-i", str(inv), str(playbook)],
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_site_validation_passes_good_topologies(tmp_path):
+    variables, hosts = iscsi_case()
+    variables.update(PS_COMMON)
+    hosts["client1"] = dict(GOOD_INITIATOR)
+    rc, out = run_site_validation({"primary_secondary": ["node1", "node2"], "iscsi_target": ["node1", "node2"],
+                                   "iscsi_initiator": ["client1"]}, variables, hosts, tmp_path)
+    assert rc == 0, out
+    assert "ok=" in out and "failed=0" in out, out
+
+
+@pytest.mark.parametrize("group,bad,needle", [
+    ("primary_secondary", {"primary_secondary_cluster_ip": "192.168.101.999"}, "primary_secondary_cluster_ip"),
+    ("primary_secondary", {"drbd_shared_secret": "x" * 65}, "drbd_shared_secret"),
+    ("iscsi_target", {"iscsi_target_iqn": "iqn.2026-11"}, "iscsi_target_iqn"),
+    ("iscsi_target", {"pacemaker_fence_devices": [], "pacemaker_fence_secrets": {}}, "pacemaker_fence_devices"),
+], ids=["ps cluster IP", "ps DRBD secret", "target IQN", "target fencing"])
+def test_site_validation_stops_bad_input(tmp_path, group, bad, needle):
+    variables, hosts = iscsi_case()
+    variables.update(PS_COMMON)
+    variables.update(bad)
+    rc, out = run_site_validation({group: ["node1", "node2"]}, variables, hosts, tmp_path)
+    assert rc != 0, out
+    assert needle in out, out
