@@ -193,7 +193,8 @@ def test_split_brain_discard_allowed_with_explicit_opt_out(tmp_path):
     assert rc == 0, out
 
 
-PS_COMMON = dict(GOOD_DRBD, primary_secondary_cluster_ip="192.168.101.100", primary_secondary_cluster_ip_interface="eth1")
+PS_COMMON = dict(GOOD_DRBD, primary_secondary_cluster_ip="192.168.101.100", primary_secondary_cluster_ip_interface="eth1",
+                 **{k: v for k, v in GOOD_HEARTBEAT.items() if k not in ("heartbeat_nodes", "heartbeat_resource_groups")})
 
 
 def ps_case(**changes):
@@ -217,6 +218,8 @@ BAD_PS = [
     ("not a DRBD device", ps_case(primary_secondary_device="/dev/sdb1"), "primary_secondary_device"),
     ("unknown IP resource script", ps_case(primary_secondary_ip_agent="IPaddr3"), "primary_secondary_ip_agent"),
     ("preferred node unknown", ps_case(primary_secondary_preferred_node="node3"), "primary_secondary_preferred_node"),
+    ("Heartbeat without STONITH", ps_case(heartbeat_stonith_hosts=[]), "heartbeat_stonith_hosts"),
+    ("Heartbeat key too short", ps_case(heartbeat_authkey="short"), "heartbeat_authkey"),
 ]
 
 
@@ -430,9 +433,10 @@ def test_site_validation_passes_good_topologies(tmp_path):
 @pytest.mark.parametrize("group,bad,needle", [
     ("primary_secondary", {"primary_secondary_cluster_ip": "192.168.101.999"}, "primary_secondary_cluster_ip"),
     ("primary_secondary", {"drbd_shared_secret": "x" * 65}, "drbd_shared_secret"),
+    ("primary_secondary", {"heartbeat_stonith_hosts": []}, "heartbeat_stonith_hosts"),
     ("iscsi_target", {"iscsi_target_iqn": "iqn.2026-11"}, "iscsi_target_iqn"),
     ("iscsi_target", {"pacemaker_fence_devices": [], "pacemaker_fence_secrets": {}}, "pacemaker_fence_devices"),
-], ids=["ps cluster IP", "ps DRBD secret", "target IQN", "target fencing"])
+], ids=["ps cluster IP", "ps DRBD secret", "ps no STONITH", "target IQN", "target fencing"])
 def test_site_validation_stops_bad_input(tmp_path, group, bad, needle):
     variables, hosts = iscsi_case()
     variables.update(PS_COMMON)
