@@ -139,24 +139,28 @@ def serving(name: str, node: str, ip: str) -> bool:
     return out.split() == ["1", "active"]
 
 
-def outage(name: str, client: str, ip: str, fault, new_home: str, settle: float = 10) -> float:
-    """Start the reader on `client`, run `fault`, wait until `new_home` serves and
-    reads succeed again, and return the longest gap between successful reads."""
-    script = base64.b64encode(READER.encode()).decode()
-    lab_ssh(name, client, "rm -f /root/reads.log; systemctl stop bench-reader 2>/dev/null; "
-            "systemctl reset-failed bench-reader 2>/dev/null; true", check=False)
-    lab_ssh(name, client, f"echo {script} | base64 -d > /root/reader.sh && "
-            f"systemd-run --unit=bench-reader sh /root/reader.sh {ip}")
+def probe_during(name: str, client: str, probe: str, arg: str, fault, until, settle: float = 10) -> str:
+    """Run the probe script `probe` (READER or WRITER) on `client` as a transient unit, run `fault`, wait for
+    `until()` and `settle` seconds more, and return the probe's log."""
+    unit, log = ("bench-reader", "/root/reads.log") if probe is READER else ("bench-writer", "/root/writes.log")
+    script = base64.b64encode(probe.encode()).decode()
+    lab_ssh(name, client, f"rm -f {log}; systemctl stop {unit} 2>/dev/null; "
+            f"systemctl reset-failed {unit} 2>/dev/null; true", check=False)
+    lab_ssh(name, client, f"echo {script} | base64 -d > /root/{unit}.sh && systemd-run --unit={unit} sh /root/{unit}.sh {arg}")
     time.sleep(settle)
     fault()
-    deadline = time.monotonic() + 600
-    while not serving(name, new_home, ip):
+    deadline = time.monotonic() + 900
+    while not until():
         if time.monotonic() > deadline:
-            raise SystemExit(f"{new_home} did not take the group over")
+            raise SystemExit("the service did not come back after the fault")
         time.sleep(1)
     time.sleep(settle)
-    log = lab_ssh(name, client, "systemctl stop bench-reader; cat /root/reads.log")
-    return longest_gap(log)
+    return lab_ssh(name, client, f"systemctl stop {unit}; cat {log}")
+
+
+def outage(name: str, client: str, ip: str, fault, new_home: str, settle: float = 10) -> float:
+    """Longest gap between successful SMB reads at `ip` from `client` while `fault` moves the share to `new_home`."""
+    return longest_gap(probe_during(name, client, READER, ip, fault, lambda: serving(name, new_home, ip), settle))
 
 
 def bench_primary_secondary(figures: dict) -> None:
@@ -231,21 +235,8 @@ def iscsi_active(name: str, node: str, group: str) -> str | None:
 
 
 def stall(name: str, client: str, lun: str, fault, until) -> float:
-    """Start the writer on `client`, run `fault`, wait for `until()`, return the longest gap between writes."""
-    script = base64.b64encode(WRITER.encode()).decode()
-    lab_ssh(name, client, "rm -f /root/writes.log; systemctl stop bench-writer 2>/dev/null; "
-            "systemctl reset-failed bench-writer 2>/dev/null; true", check=False)
-    lab_ssh(name, client, f"echo {script} | base64 -d > /root/writer.sh && "
-            f"systemd-run --unit=bench-writer sh /root/writer.sh {lun}")
-    time.sleep(10)
-    fault()
-    deadline = time.monotonic() + 900
-    while not until():
-        if time.monotonic() > deadline:
-            raise SystemExit("the target did not come back")
-        time.sleep(2)
-    time.sleep(15)
-    log = lab_ssh(name, client, "systemctl stop bench-writer; cat /root/writes.log")
+    """Longest gap between completed writes to `lun` from `client` while `fault` moves the target; no write may fail."""
+    log = probe_during(name, client, WRITER, lun, fault, until, settle=15)
     if " fail" in log:
         raise SystemExit(f"a write failed during the move:\n{log[-2000:]}")
     return longest_gap(log)

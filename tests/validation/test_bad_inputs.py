@@ -286,13 +286,18 @@ BAD_PM = [
 ]
 
 
-@pytest.mark.parametrize("case,setup,needle", BAD_PM, ids=[c[0] for c in BAD_PM])
-def test_bad_pacemaker_input_is_refused(tmp_path, case, setup, needle):
+def assert_refused(role: str, case: str, setup: tuple, needle: str, tmp_path: Path) -> None:
+    """The role's checks refuse the input, name `needle`, and print no fencing secret."""
     variables, hosts = setup
-    rc, out = run_check("pacemaker", variables, per_host=hosts, tmp_path=tmp_path)
+    rc, out = run_check(role, variables, per_host=hosts, tmp_path=tmp_path)
     assert rc != 0, f"{case}: accepted\n{out}"
     assert needle in out, f"{case}: the error does not name {needle}\n{out}"
     assert FENCE_SECRET not in out, f"{case}: a fencing secret leaked into the output"
+
+
+@pytest.mark.parametrize("case,setup,needle", BAD_PM, ids=[c[0] for c in BAD_PM])
+def test_bad_pacemaker_input_is_refused(tmp_path, case, setup, needle):
+    assert_refused("pacemaker", case, setup, needle, tmp_path)
 
 
 # ---------------------------------------------------------------- iscsi_target / iscsi_initiator (seed 003)
@@ -370,11 +375,7 @@ BAD_ISCSI = [
 
 @pytest.mark.parametrize("case,setup,needle", BAD_ISCSI, ids=[c[0] for c in BAD_ISCSI])
 def test_bad_iscsi_target_input_is_refused(tmp_path, case, setup, needle):
-    variables, hosts = setup
-    rc, out = run_check("iscsi_target", variables, per_host=hosts, tmp_path=tmp_path)
-    assert rc != 0, f"{case}: accepted\n{out}"
-    assert needle in out, f"{case}: the error does not name {needle}\n{out}"
-    assert FENCE_SECRET not in out, f"{case}: a fencing secret leaked into the output"
+    assert_refused("iscsi_target", case, setup, needle, tmp_path)
 
 
 GOOD_INITIATOR = {"iscsi_initiator_name": CLIENT_IQN, "iscsi_initiator_portal": "192.168.101.100",

@@ -96,6 +96,20 @@ def writer_done(name: str) -> int | None:
     return int(out.stdout.strip()) if out.rc == 0 and out.stdout.strip() else None
 
 
+def new_payload() -> str:
+    """Fresh random payload on the client; returns its md5."""
+    c = client()
+    c.run_expect([0], f"dd if=/dev/urandom of=/dev/shm/payload bs=1M count={PAYLOAD_MIB} status=none")
+    return c.check_output("md5sum < /dev/shm/payload").split()[0]
+
+
+def writer_succeeded(name: str) -> None:
+    """Wait for the background write to end and require exit status 0."""
+    rc = wait_for(lambda: writer_done(name) is not None and [writer_done(name)], MOVE_TIMEOUT, interval=3,
+                  what=f"the {name} write to finish")
+    assert rc == [0], client().check_output(f"cat /root/{name}.log")
+
+
 def lun_md5() -> str:
     return client().check_output(
         f"dd if={LUN} bs=1M count={PAYLOAD_MIB} iflag=direct status=none | md5sum").split()[0]
@@ -151,27 +165,21 @@ def move(to: str) -> None:
 
 
 def test_large_write_survives_moving_the_group_back_and_forth():
-    c = client()
-    c.run_expect([0], f"dd if=/dev/urandom of=/dev/shm/payload bs=1M count={PAYLOAD_MIB} status=none")
-    want = c.check_output("md5sum < /dev/shm/payload").split()[0]
+    want = new_payload()
     first = active()
     assert first, "the group is not running"
     other = next(n for n in NODES if n != first)
     start_writer("moves")
     move(other)
     move(first)
-    rc = wait_for(lambda: writer_done("moves") is not None and [writer_done("moves")], MOVE_TIMEOUT, interval=3,
-                  what="the write to finish")
-    assert rc == [0], c.check_output("cat /root/moves.log")
+    writer_succeeded("moves")
     assert lun_md5() == want
     # The data is on both nodes.
     assert re.search(r"ds:UpToDate/UpToDate", proc_drbd(get_host(first)))
 
 
 def test_power_cut_under_write_load_is_fenced_taken_over_and_resynced(lab):
-    c = client()
-    c.run_expect([0], f"dd if=/dev/urandom of=/dev/shm/payload bs=1M count={PAYLOAD_MIB} status=none")
-    want = c.check_output("md5sum < /dev/shm/payload").split()[0]
+    want = new_payload()
     victim = active()
     assert victim, "the group is not running"
     survivor = next(n for n in NODES if n != victim)
@@ -187,9 +195,7 @@ def test_power_cut_under_write_load_is_fenced_taken_over_and_resynced(lab):
     assert fences, lab.fence_log()[fences_before:]
     history = get_host(survivor).check_output(f"stonith_admin --history {victim}")
     assert "successful" in history or "Successful" in history, history
-    rc = wait_for(lambda: writer_done("crash") is not None and [writer_done("crash")], MOVE_TIMEOUT, interval=3,
-                  what="the initiator's write to resume and finish")
-    assert rc == [0], c.check_output("cat /root/crash.log")
+    writer_succeeded("crash")
     assert lun_md5() == want
 
     # The fence power-cycled the victim: it boots, Pacemaker starts at boot,
