@@ -153,6 +153,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hacluster.drbd.plugins.module_utils.pacemaker_cib import (
     CibError,
+    configuration_only,
     crm_shell,
     dialect_for_version,
     masked_xml,
@@ -242,7 +243,8 @@ class CibRun:
             }
         self.tmp = tempfile.mkdtemp(prefix="pacemaker_cib-")
         live_path, new_path = self.write("live.xml", live), self.write("new.xml", new)
-        rc, out, err = self.run([module.get_bin_path("crm_verify"), "--verbose", "--xml-file", new_path],
+        verify_path = self.write("verify.xml", configuration_only(new))
+        rc, out, err = self.run([module.get_bin_path("crm_verify"), "--verbose", "--xml-file", verify_path],
                                 check=False)
         result["verify"] = (out + err).strip()
         if rc != 0:
