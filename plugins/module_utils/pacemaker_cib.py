@@ -334,16 +334,6 @@ def merge(live_xml: str, rendered: dict, absent=()) -> tuple:
     return ET.tostring(root, encoding="unicode"), changed, objects
 
 
-def configuration_only(cib_xml: str) -> str:
-    """The CIB without its status section, for crm_verify: only the configuration is checked. The status of a
-    cluster that is still forming (no DC yet, nodes pending) makes crm_verify warn, and fail, about state this
-    change does not touch."""
-    root = ET.fromstring(cib_xml)
-    for status in root.findall("status"):
-        status.clear()
-    return ET.tostring(root, encoding="unicode")
-
-
 def masked_xml(elem) -> str:
     """Pretty XML of one object with secret-looking parameter values masked (for diffs)."""
     if elem is None:

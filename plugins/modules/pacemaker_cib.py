@@ -153,7 +153,6 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hacluster.drbd.plugins.module_utils.pacemaker_cib import (
     CibError,
-    configuration_only,
     crm_shell,
     dialect_for_version,
     masked_xml,
@@ -243,8 +242,7 @@ class CibRun:
             }
         self.tmp = tempfile.mkdtemp(prefix="pacemaker_cib-")
         live_path, new_path = self.write("live.xml", live), self.write("new.xml", new)
-        verify_path = self.write("verify.xml", configuration_only(new))
-        rc, out, err = self.run([module.get_bin_path("crm_verify"), "--verbose", "--xml-file", verify_path],
+        rc, out, err = self.run([module.get_bin_path("crm_verify"), "--verbose", "--xml-file", new_path],
                                 check=False)
         result["verify"] = (out + err).strip()
         if rc != 0:

@@ -243,17 +243,3 @@ def test_crm_shell_2_1_uses_promotable_clone():
     assert "cl_drbd_r0:Promoted" in text
     assert text.count("primitive ip_target ") == 1
     assert "group g_target ip_target" in text
-
-
-def test_configuration_only_drops_the_status_of_a_forming_cluster():
-    from pathlib import Path  # pylint: disable=import-outside-toplevel
-
-    live = (Path(__file__).resolve().parents[2] / "fixtures" / "pacemaker" / "2.1.5"
-            / "cibadmin-two-nodes-forming.xml").read_text()
-    assert "<node_state" in live
-    checked = ET.fromstring(pc.configuration_only(live))
-    assert checked.find("status") is not None and len(checked.find("status")) == 0
-    # Everything else is kept as it was: the version attributes and the configuration.
-    original = ET.fromstring(live)
-    assert checked.attrib == original.attrib
-    assert ET.tostring(checked.find("configuration")) == ET.tostring(original.find("configuration"))
