@@ -52,8 +52,9 @@ def placement(node) -> dict:
 
 def serving_node(state: dict) -> str | None:
     """The node that runs every member of the group, with DRBD promoted there; None otherwise."""
-    nodes = {tuple(nodes) for role, nodes in state["group"].values() if role == "Started"}
-    if len(state["group"]) != 4 or len(nodes) != 1 or any(r != "Started" for r, _ in state["group"].values()):
+    roles = [role for role, where in state["group"].values()]
+    nodes = {tuple(where) for role, where in state["group"].values() if role == "Started"}
+    if len(state["group"]) != 4 or len(nodes) != 1 or any(role != "Started" for role in roles):
         return None
     (where,) = nodes
     if len(where) != 1 or state["promoted"] != [where[0]]:
