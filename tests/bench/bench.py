@@ -163,19 +163,25 @@ def outage(name: str, client: str, ip: str, fault, new_home: str, settle: float 
     return longest_gap(probe_during(name, client, READER, ip, fault, lambda: serving(name, new_home, ip), settle))
 
 
-def bench_primary_secondary(figures: dict) -> None:
+def scenario_group_vars(scenario: Path, inventory: Path) -> dict:
+    """Write a Molecule scenario's group_vars into the inventory directory `inventory`; return them."""
     import yaml  # pylint: disable=import-outside-toplevel  # ships with ansible-core
 
-    name = "benchps"
-    scenario = ROOT / "molecule" / "primary_secondary"
     spec = yaml.safe_load((scenario / "molecule.yml").read_text())
     group_vars = spec["provisioner"]["inventory"]["group_vars"]
-    ip = group_vars["hacluster"]["primary_secondary_cluster_ip"]
+    (inventory / "group_vars").mkdir()
+    for group, values in group_vars.items():
+        (inventory / "group_vars" / f"{group}.yml").write_text(yaml.safe_dump(values))
+    return group_vars
+
+
+def bench_primary_secondary(figures: dict) -> None:
+    name = "benchps"
+    scenario = ROOT / "molecule" / "primary_secondary"
     tmp = Path(tempfile.mkdtemp(prefix="hacluster-bench-"))
     try:
-        (tmp / "group_vars").mkdir()
-        for group, values in group_vars.items():
-            (tmp / "group_vars" / f"{group}.yml").write_text(yaml.safe_dump(values))
+        group_vars = scenario_group_vars(scenario, tmp)
+        ip = group_vars["hacluster"]["primary_secondary_cluster_ip"]
         timed(["up", "--name", name, "--vms", "2", "--disks", "1", "--disk-size", "256M",
                "--group", "hacluster", "--group", "primary_secondary", "--inventory", str(tmp / "hosts.yml")])
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.environ["HACLUSTER_TREE_ROOT"], ANSIBLE_NOCOLOR="1")
@@ -247,16 +253,12 @@ def bench_iscsi(figures: dict) -> None:
 
     name = "benchiscsi"
     scenario = ROOT / "molecule" / "iscsi_pacemaker"
-    spec = yaml.safe_load((scenario / "molecule.yml").read_text())
-    group_vars = spec["provisioner"]["inventory"]["group_vars"]
-    iqn, ip = group_vars["all"]["iscsi_target_iqn"], group_vars["all"]["iscsi_target_cluster_ip"]
-    lun = f"/dev/disk/by-path/ip-{ip}:3260-iscsi-{iqn}-lun-1"
-    group = "g_" + group_vars["hacluster"]["iscsi_target_vg"]
     tmp = Path(tempfile.mkdtemp(prefix="hacluster-bench-"))
     try:
-        (tmp / "group_vars").mkdir()
-        for grp, values in group_vars.items():
-            (tmp / "group_vars" / f"{grp}.yml").write_text(yaml.safe_dump(values))
+        group_vars = scenario_group_vars(scenario, tmp)
+        iqn, ip = group_vars["all"]["iscsi_target_iqn"], group_vars["all"]["iscsi_target_cluster_ip"]
+        lun = f"/dev/disk/by-path/ip-{ip}:3260-iscsi-{iqn}-lun-1"
+        group = "g_" + group_vars["hacluster"]["iscsi_target_vg"]
         timed(["up", "--name", name, "--vms", "3", "--disks", "1", "--disk-size", "256M",
                "--group", "hacluster", "--inventory", str(tmp / "lab.yml")])
         # The lab puts every VM in each --group; the topology wants two targets and one initiator.
