@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -230,14 +231,17 @@ done >/root/writes.log
 
 
 def iscsi_active(name: str, node: str, group: str) -> str | None:
-    """The node crm_mon shows running every member of the group (asked on `node`)."""
-    out = lab_ssh(name, node, f"crm_mon --output-as=xml 2>/dev/null | grep -A12 '<group id=\"{group}\"' "
-                  "| grep -o 'node name=\"[^\"]*\"' | sort | uniq -c", check=False)
-    rows = [line.split() for line in out.splitlines() if line.strip()]
-    if len(rows) != 1:
+    """The one node on which crm_mon (asked on `node`) shows every member of the group Started; None otherwise."""
+    out = lab_ssh(name, node, "crm_mon --output-as=xml 2>/dev/null", check=False)
+    try:
+        elem = next((g for g in ET.fromstring(out).iter("group") if g.get("id") == group), None)
+    except ET.ParseError:
         return None
-    count, where = rows[0]
-    return where.split('"')[1] if int(count) == 4 else None
+    members = elem.findall("resource") if elem is not None else []
+    where = {n.get("name") for r in members for n in r.findall("node")}
+    if not members or len(where) != 1 or any(r.get("role") != "Started" for r in members):
+        return None
+    return where.pop()
 
 
 def stall(name: str, client: str, lun: str, fault, until) -> float:
