@@ -21,7 +21,7 @@ TREE_ROOT ?= $(HOME)/.cache/hacluster-drbd/tree-$(shell printf %s "$(CURDIR)" | 
 TREE := $(TREE_ROOT)/ansible_collections/hacluster/drbd
 # Scenarios still under construction, kept out of `make test` until a whole
 # `molecule test` of them has passed on a clean lab.
-SCENARIOS_WIP := iscsi_pacemaker
+SCENARIOS_WIP :=
 SCENARIOS ?= $(filter-out $(SCENARIOS_WIP),$(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 # Host packages the lab and the checks need (Debian 12 names).
 SYSTEM_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap vde2 e2fsprogs apt-utils \
