@@ -62,6 +62,11 @@ def timed(args: list[str], env: dict | None = None) -> tuple[float, dict]:
     return round(seconds, 1), out
 
 
+def ansible_env(**extra: str) -> dict:
+    """ansible-playbook's environment: the copied collection tree, no colours, and `extra`."""
+    return dict(os.environ, **extra, ANSIBLE_COLLECTIONS_PATH=os.environ["HACLUSTER_TREE_ROOT"], ANSIBLE_NOCOLOR="1")
+
+
 def playbook(inventory: str, play: Path, env: dict) -> tuple[float, str]:
     start = time.monotonic()
     proc = subprocess.run(["ansible-playbook", "-i", inventory, str(play)], capture_output=True, text=True,
@@ -100,7 +105,7 @@ def bench_drbd(figures: dict) -> None:
         timed(["up", "--name", name, "--vms", "2", "--disks", "2", "--disk-size", "256M",
                "--group", "hacluster", "--inventory", str(tmp / "hosts.yml")])
         # `make bench` copies the collection to ansible_collections/hacluster/drbd first.
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.environ["HACLUSTER_TREE_ROOT"], ANSIBLE_NOCOLOR="1")
+        env = ansible_env()
         play = ROOT / "tests" / "bench" / "drbd" / "converge.yml"
         figures["drbd_first_converge_s"], dummy = playbook(str(tmp), play, env)
         figures["drbd_rerun_s"], out = playbook(str(tmp), play, env)
@@ -167,25 +172,17 @@ def outage(name: str, client: str, ip: str, fault, new_home: str, settle: float 
     return longest_gap(probe_during(name, client, READER, ip, fault, lambda: serving(name, new_home, ip), settle))
 
 
-def scenario_group_vars(scenario: Path, inventory: Path) -> dict:
-    """Write a Molecule scenario's group_vars into the inventory directory `inventory`; return them."""
+def scenario_inventory(scenario: Path, inventory: Path) -> tuple[dict, dict]:
+    """Write a Molecule scenario's group_vars into the inventory directory `inventory`; return them and the
+    environment Molecule gives ansible-playbook in that scenario (pipelining, ...)."""
     import yaml  # pylint: disable=import-outside-toplevel  # ships with ansible-core
 
-    spec = yaml.safe_load((scenario / "molecule.yml").read_text())
-    group_vars = spec["provisioner"]["inventory"]["group_vars"]
+    provisioner = yaml.safe_load((scenario / "molecule.yml").read_text())["provisioner"]
+    group_vars = provisioner["inventory"]["group_vars"]
     (inventory / "group_vars").mkdir()
     for group, values in group_vars.items():
         (inventory / "group_vars" / f"{group}.yml").write_text(yaml.safe_dump(values))
-    return group_vars
-
-
-def scenario_env(scenario: Path) -> dict:
-    """The environment Molecule gives ansible-playbook in `scenario` (pipelining, ...), plus the collection tree."""
-    import yaml  # pylint: disable=import-outside-toplevel  # ships with ansible-core
-
-    spec = yaml.safe_load((scenario / "molecule.yml").read_text())
-    return dict(os.environ, **{k: str(v) for k, v in spec["provisioner"].get("env", {}).items()},
-                ANSIBLE_COLLECTIONS_PATH=os.environ["HACLUSTER_TREE_ROOT"], ANSIBLE_NOCOLOR="1")
+    return group_vars, ansible_env(**{k: str(v) for k, v in provisioner.get("env", {}).items()})
 
 
 def bench_primary_secondary(figures: dict) -> None:
@@ -193,11 +190,10 @@ def bench_primary_secondary(figures: dict) -> None:
     scenario = ROOT / "molecule" / "primary_secondary"
     tmp = Path(tempfile.mkdtemp(prefix="hacluster-bench-"))
     try:
-        group_vars = scenario_group_vars(scenario, tmp)
+        group_vars, env = scenario_inventory(scenario, tmp)
         ip = group_vars["hacluster"]["primary_secondary_cluster_ip"]
         timed(["up", "--name", name, "--vms", "2", "--disks", "1", "--disk-size", "256M",
                "--group", "hacluster", "--group", "primary_secondary", "--inventory", str(tmp / "hosts.yml")])
-        env = scenario_env(scenario)
         playbook(str(tmp), scenario / "prepare.yml", env)
         figures["ps_first_converge_s"], dummy = playbook(str(tmp), scenario / "converge.yml", env)
         figures["ps_rerun_s"], out = playbook(str(tmp), scenario / "converge.yml", env)
@@ -271,7 +267,7 @@ def bench_iscsi(figures: dict) -> None:
     scenario = ROOT / "molecule" / "iscsi_pacemaker"
     tmp = Path(tempfile.mkdtemp(prefix="hacluster-bench-"))
     try:
-        group_vars = scenario_group_vars(scenario, tmp)
+        group_vars, env = scenario_inventory(scenario, tmp)
         iqn, ip = group_vars["all"]["iscsi_target_iqn"], group_vars["all"]["iscsi_target_cluster_ip"]
         lun = f"/dev/disk/by-path/ip-{ip}:3260-iscsi-{iqn}-lun-1"
         group = "g_" + group_vars["hacluster"]["iscsi_target_vg"]
@@ -282,7 +278,6 @@ def bench_iscsi(figures: dict) -> None:
             "hacluster": {"hosts": {"node1": {}, "node2": {}}},
             "iscsi_target": {"hosts": {"node1": {}, "node2": {}}},
             "iscsi_initiator": {"hosts": {"client1": {}}}}}}))
-        env = scenario_env(scenario)
         figures["iscsi_first_converge_s"], dummy = playbook(str(tmp), scenario / "converge.yml", env)
         figures["iscsi_rerun_s"], out = playbook(str(tmp), scenario / "converge.yml", env)
         figures["iscsi_rerun_changed"] = sum(int(n) for n in re.findall(r"changed=(\d+)", out))
