@@ -12,7 +12,6 @@ The tests run in file order; each starts from the state the previous one left.""
 from __future__ import annotations
 
 import re
-import time
 import xml.etree.ElementTree as ET
 
 from labfixtures import ETC_HASH, PROJECT, check_mode_run, get_host, wait_for
@@ -25,6 +24,8 @@ GROUP = "g_vg_iscsi"
 CLONE = "cl_drbd_r0"
 LUN = f"/dev/disk/by-path/ip-{CLUSTER_IP}:3260-iscsi-{IQN}-lun-1"
 PAYLOAD_MIB = 48
+# Seconds between the writer's 1 MiB writes: the write lasts >= 48 s.
+WRITE_PAUSE = 1
 # Moving the group: demote/promote DRBD and start LVM, LIO target, LU and IP
 # on an emulated CPU (targetcli alone takes seconds per call there).
 MOVE_TIMEOUT = 300
@@ -86,10 +87,26 @@ def client():
 
 
 def start_writer(name: str) -> None:
-    """Write the payload to the LUN in the background on the client (direct I/O)."""
+    """Write the payload to the LUN in the background on the client, 1 MiB
+    direct write at a time with a pause after each, so the write lasts at
+    least PAYLOAD_MIB * WRITE_PAUSE seconds however fast the machine is and
+    the faults below land in the middle of it. The first failed write ends it
+    with that write's exit status; /root/NAME.done counts the MiB written."""
     c = client()
-    c.run_expect([0], f"rm -f /root/{name}.rc; nohup sh -c 'dd if=/dev/shm/payload of={LUN} bs=1M "
-                      f"oflag=direct status=none; echo $? > /root/{name}.rc' >/root/{name}.log 2>&1 &")
+    script = f"""i=0
+while [ $i -lt {PAYLOAD_MIB} ]; do
+    dd if=/dev/shm/payload of={LUN} bs=1M count=1 skip=$i seek=$i oflag=direct status=none || exit $?
+    i=$((i + 1)); echo $i > /root/$1.done; sleep {WRITE_PAUSE}
+done
+"""
+    c.run_expect([0], f"cat > /root/writer.sh <<'EOF'\n{script}EOF")
+    c.run_expect([0], f"rm -f /root/{name}.rc /root/{name}.done; "
+                      f"nohup sh -c 'sh /root/writer.sh {name}; echo $? > /root/{name}.rc' >/root/{name}.log 2>&1 &")
+
+
+def written_mib(name: str) -> int:
+    out = client().run(f"cat /root/{name}.done")
+    return int(out.stdout.strip()) if out.rc == 0 and out.stdout.strip() else 0
 
 
 def writer_done(name: str) -> int | None:
@@ -171,6 +188,8 @@ def test_large_write_survives_moving_the_group_back_and_forth():
     assert first, "the group is not running"
     other = next(n for n in NODES if n != first)
     start_writer("moves")
+    wait_for(lambda: written_mib("moves") >= 2, 120, interval=1, what="the write to get going")
+    assert writer_done("moves") is None, "the write finished before the move"
     move(other)
     move(first)
     writer_succeeded("moves")
@@ -186,8 +205,8 @@ def test_power_cut_under_write_load_is_fenced_taken_over_and_resynced(lab):
     survivor = next(n for n in NODES if n != victim)
     fences_before = len(lab.fence_log())
     start_writer("crash")
-    time.sleep(5)
-    assert writer_done("crash") is None, "the write finished before the power cut; make the payload larger"
+    wait_for(lambda: written_mib("crash") >= 2, 120, interval=1, what="the write to get going")
+    assert writer_done("crash") is None, "the write finished before the power cut"
     lab.fault("poweroff", victim)
     wait_for(lambda: active() == survivor, MOVE_TIMEOUT, interval=3, what=f"{survivor} to take over")
     # The survivor's Pacemaker fenced the victim through fence_lab before promoting DRBD.
