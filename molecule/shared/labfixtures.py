@@ -84,10 +84,11 @@ def wait_for(predicate, timeout: float, interval: float = 1.0, what: str = "cond
 ETC_HASH = "find /etc -xdev -type f -print0 | sort -z | xargs -0 md5sum | md5sum"
 
 
-def check_mode_run(playbook: Path, nodes: list[str]) -> str:
-    """Run playbook with --check --diff against the scenario's inventory;
-    fail unless it succeeds with zero changes on every node. Returns its output."""
-    proc = subprocess.run(["ansible-playbook", "--check", "--diff", "-i", str(INVENTORY), str(playbook)],
+def playbook_run(playbook: Path, nodes: list[str], *args: str) -> str:
+    """Run playbook (with extra ansible-playbook args) against the scenario's
+    inventory; fail unless it succeeds with zero changes on exactly `nodes`.
+    Returns its output."""
+    proc = subprocess.run(["ansible-playbook", *args, "-i", str(INVENTORY), str(playbook)],
                           capture_output=True, text=True, timeout=900, check=False,
                           env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0"))
     # Molecule may force colours; the recap pads host names inside them.
@@ -96,6 +97,11 @@ def check_mode_run(playbook: Path, nodes: list[str]) -> str:
     recap = re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", out, re.M)
     assert sorted(recap) == [(node, "0") for node in sorted(nodes)], out
     return out
+
+
+def check_mode_run(playbook: Path, nodes: list[str]) -> str:
+    """playbook_run with --check --diff."""
+    return playbook_run(playbook, nodes, "--check", "--diff")
 
 
 @pytest.fixture(scope="session")

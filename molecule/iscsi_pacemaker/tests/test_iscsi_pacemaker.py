@@ -5,7 +5,8 @@ where DRBD is promoted, the initiator logs in through the cluster IP, the
 seed's own test (a large write with a known md5 while the group moves back and
 forth) passes, and a power cut of the active node under write load ends in a
 fence, a take-over, the initiator's I/O resuming and the fenced node rejoining
-unpromoted and resyncing. Check mode changes nothing.
+unpromoted and resyncing. A re-run with the passive node in standby leaves
+DRBD down there. Check mode changes nothing.
 
 The tests run in file order; each starts from the state the previous one left."""
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from labfixtures import ETC_HASH, PROJECT, check_mode_run, get_host, wait_for
+from labfixtures import ETC_HASH, PROJECT, check_mode_run, get_host, playbook_run, wait_for
 
 testinfra_hosts = ["ansible://node1", "ansible://node2"]
 NODES = ("node1", "node2")
@@ -146,6 +147,18 @@ def test_cluster_is_formed_with_fencing():
     assert get_host("node2").file("/etc/corosync/authkey").mode == 0o400
 
 
+def test_only_what_the_nodes_run_is_installed():
+    """Installed without recommendations: the scenario's fencing needs no
+    fence-agents (pacemaker recommends it, with cloud SDKs), and no resource
+    agent of the group needs the Google API client (resource-agents recommends it)."""
+    for name in NODES:
+        host = get_host(name)
+        for needed in ("pacemaker", "pacemaker-cli-utils", "resource-agents", "targetcli-fb", "lvm2"):
+            assert host.package(needed).is_installed, (name, needed)
+        for unwanted in ("fence-agents", "python3-googleapi"):
+            assert not host.package(unwanted).is_installed, (name, unwanted)
+
+
 def test_everything_runs_where_drbd_is_promoted():
     where = wait_for(active, MOVE_TIMEOUT, interval=3, what="the group to run where DRBD is promoted")
     other = next(n for n in NODES if n != where)
@@ -233,6 +246,36 @@ def test_power_cut_under_write_load_is_fenced_taken_over_and_resynced(lab):
     wait_for(lambda: "drbd-fence-by-handler" not in get_host(survivor).check_output("cibadmin --query --scope constraints"),
              120, interval=3, what="the DRBD fencing constraint to be lifted")
     assert lun_md5() == want
+
+
+def drbd_down(node) -> bool:
+    """The resource (minor 0) is not configured in the kernel."""
+    return not re.search(r"^ *0: cs:(?!Unconfigured)", proc_drbd(node), re.M)
+
+
+def test_rerun_with_the_passive_node_in_standby_leaves_drbd_down_there():
+    """Maintenance: the passive node goes into standby (Pacemaker stops DRBD
+    there) and the playbook runs again on the targets. It must change nothing,
+    leave DRBD down on the standby node and the group where it runs; after
+    standby is lifted the node rejoins unpromoted and catches up."""
+    serving = active()
+    assert serving, "the group is not running"
+    passive = next(n for n in NODES if n != serving)
+    admin = get_host(serving)
+    admin.run_expect([0], f"crm_attribute --node {passive} --name standby --update on")
+    try:
+        wait_for(lambda: drbd_down(get_host(passive)), MOVE_TIMEOUT, interval=3,
+                 what=f"Pacemaker to stop DRBD on {passive}")
+        playbook_run(PROJECT / "molecule" / "iscsi_pacemaker" / "converge.yml", list(NODES), "--limit", ",".join(NODES))
+        assert drbd_down(get_host(passive)), proc_drbd(get_host(passive))
+        assert active() == serving
+    finally:
+        admin.run_expect([0], f"crm_attribute --node {passive} --name standby --delete")
+    wait_for(lambda: placement(admin)["unpromoted"] == [passive], MOVE_TIMEOUT, interval=3,
+             what=f"{passive} to rejoin unpromoted")
+    wait_for(lambda: re.search(r" 0: cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate", proc_drbd(get_host(passive))),
+             MOVE_TIMEOUT, interval=3, what=f"{passive} to catch up")
+    assert active() == serving
 
 
 def test_check_mode_on_a_converged_cluster_changes_nothing():

@@ -96,6 +96,9 @@ def test_heartbeat_runs_with_private_key(host):
     assert host.service("drbd").is_enabled
     for unit in ("corosync", "pacemaker"):
         assert not host.service(unit).is_running and not host.service(unit).is_enabled
+    # Heartbeat R1 needs none of its recommended Pacemaker stack.
+    assert host.package("heartbeat").is_installed
+    assert not host.package("pacemaker").is_installed
 
 
 def test_haresources_identical():
