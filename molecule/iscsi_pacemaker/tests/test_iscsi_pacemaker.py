@@ -92,7 +92,8 @@ def start_writer(name: str) -> None:
     direct write at a time with a pause after each, so the write lasts at
     least PAYLOAD_MIB * WRITE_PAUSE seconds however fast the machine is and
     the faults below land in the middle of it. The first failed write ends it
-    with that write's exit status; /root/NAME.done counts the MiB written."""
+    with that write's exit status; /root/NAME.done counts the MiB written.
+    Returns once the write is under way (and still running)."""
     c = client()
     script = f"""i=0
 while [ $i -lt {PAYLOAD_MIB} ]; do
@@ -103,6 +104,8 @@ done
     c.run_expect([0], f"cat > /root/writer.sh <<'EOF'\n{script}EOF")
     c.run_expect([0], f"rm -f /root/{name}.rc /root/{name}.done; "
                       f"nohup sh -c 'sh /root/writer.sh {name}; echo $? > /root/{name}.rc' >/root/{name}.log 2>&1 &")
+    wait_for(lambda: written_mib(name) >= 2, 120, interval=1, what=f"the {name} write to get going")
+    assert writer_done(name) is None, f"the {name} write finished before the fault"
 
 
 def written_mib(name: str) -> int:
@@ -201,14 +204,21 @@ def test_large_write_survives_moving_the_group_back_and_forth():
     assert first, "the group is not running"
     other = next(n for n in NODES if n != first)
     start_writer("moves")
-    wait_for(lambda: written_mib("moves") >= 2, 120, interval=1, what="the write to get going")
-    assert writer_done("moves") is None, "the write finished before the move"
     move(other)
     move(first)
     writer_succeeded("moves")
     assert lun_md5() == want
     # The data is on both nodes.
     assert re.search(r"ds:UpToDate/UpToDate", proc_drbd(get_host(first)))
+
+
+def wait_rejoined(node: str, serving: str) -> None:
+    """Wait until `node` runs DRBD unpromoted under Pacemaker (as `serving`
+    sees it) and is Connected Secondary/Primary, UpToDate on both sides."""
+    wait_for(lambda: placement(get_host(serving))["unpromoted"] == [node], MOVE_TIMEOUT, interval=3,
+             what=f"{node} to rejoin unpromoted")
+    wait_for(lambda: re.search(r" 0: cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate", proc_drbd(get_host(node))),
+             MOVE_TIMEOUT, interval=3, what=f"{node} to resync")
 
 
 def test_power_cut_under_write_load_is_fenced_taken_over_and_resynced(lab):
@@ -218,8 +228,6 @@ def test_power_cut_under_write_load_is_fenced_taken_over_and_resynced(lab):
     survivor = next(n for n in NODES if n != victim)
     fences_before = len(lab.fence_log())
     start_writer("crash")
-    wait_for(lambda: written_mib("crash") >= 2, 120, interval=1, what="the write to get going")
-    assert writer_done("crash") is None, "the write finished before the power cut"
     lab.fault("poweroff", victim)
     wait_for(lambda: active() == survivor, MOVE_TIMEOUT, interval=3, what=f"{survivor} to take over")
     # The survivor's Pacemaker fenced the victim through fence_lab before promoting DRBD.
@@ -237,10 +245,7 @@ def test_power_cut_under_write_load_is_fenced_taken_over_and_resynced(lab):
     # handler placed is lifted after the resync.
     lab.wait(victim)
     back = get_host(victim)
-    wait_for(lambda: placement(get_host(survivor))["unpromoted"] == [victim], MOVE_TIMEOUT, interval=3,
-             what=f"{victim} to rejoin unpromoted")
-    wait_for(lambda: re.search(r" 0: cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate", proc_drbd(back)),
-             MOVE_TIMEOUT, interval=3, what=f"{victim} to resync")
+    wait_rejoined(victim, survivor)
     assert "resync" in back.check_output("journalctl -k -b --no-pager | grep -i 'resync' || true").lower()
     assert active() == survivor
     wait_for(lambda: "drbd-fence-by-handler" not in get_host(survivor).check_output("cibadmin --query --scope constraints"),
@@ -271,10 +276,7 @@ def test_rerun_with_the_passive_node_in_standby_leaves_drbd_down_there():
         assert active() == serving
     finally:
         admin.run_expect([0], f"crm_attribute --node {passive} --name standby --delete")
-    wait_for(lambda: placement(admin)["unpromoted"] == [passive], MOVE_TIMEOUT, interval=3,
-             what=f"{passive} to rejoin unpromoted")
-    wait_for(lambda: re.search(r" 0: cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate", proc_drbd(get_host(passive))),
-             MOVE_TIMEOUT, interval=3, what=f"{passive} to catch up")
+    wait_rejoined(passive, serving)
     assert active() == serving
 
 
