@@ -121,6 +121,7 @@ def recipe_key() -> str:
     h.update(RECIPE_VERSION.encode())
     h.update(CUSTOMIZE.encode())
     h.update((HERE / "fence_lab.py").read_bytes())
+    h.update((HERE / "stonith_external_lab.sh").read_bytes())
     for path in sorted(RECIPE.rglob("*")):
         if path.is_file():
             h.update(str(path.relative_to(RECIPE)).encode())
@@ -160,6 +161,9 @@ mkdir -p "$root/srv/lab-repo"
 cp -a "$LAB_GUEST_FILES"/. "$root"/
 { echo '#!/usr/bin/python3'; cat "$LAB_FENCE_AGENT"; } > "$root/usr/sbin/fence_lab"
 chmod 0755 "$root/usr/sbin/fence_lab"
+# Heartbeat's way to the same fencing channel (cluster-glue external plugin);
+# the directories are cluster-glue's, which dpkg shares when it arrives.
+install -D -m 0755 "$LAB_STONITH_PLUGIN" "$root/usr/lib/stonith/plugins/external/lab"
 mkdir -p -m 0700 "$root/root/.ssh"
 install -m 0600 "$LAB_PUBKEY" "$root/root/.ssh/authorized_keys"
 cat > "$root/etc/fstab" <<FSTAB
@@ -202,6 +206,7 @@ def build_image(rebuild: bool = False) -> Path:
             LAB_REPO_OUT=str(work / "repo"),
             LAB_GUEST_FILES=str(RECIPE / "guest"),
             LAB_FENCE_AGENT=str(HERE / "fence_lab.py"),
+            LAB_STONITH_PLUGIN=str(HERE / "stonith_external_lab.sh"),
             LAB_PUBKEY=str(work / "id_ed25519.pub"),
         )
         rootfs = work / "rootfs"
@@ -574,7 +579,11 @@ def inventory(state: dict) -> dict:
             "hosts": hosts,
         }
     }
-    groups = {g: {"hosts": {n: {} for n in state["nodes"]}} for g in state.get("groups", [])}
+    per_node = state.get("node_groups") or {n: state.get("groups", []) for n in state["nodes"]}
+    groups: dict = {}
+    for node, names in per_node.items():
+        for g in names:
+            groups.setdefault(g, {"hosts": {}})["hosts"][node] = {}
     if groups:
         inv["all"]["children"] = groups
     return inv
@@ -726,8 +735,7 @@ def cmd_image(args) -> None:
     print(json.dumps(manifest, indent=2))
 
 
-def cmd_up(args) -> None:
-    need("qemu-system-x86_64", "qemu-img", "vde_switch", "ssh")
+def check_up_args(args) -> list[str]:
     nodes = args.node or [f"node{i}" for i in range(1, args.vms + 1)]
     if not 1 <= len(nodes) <= MAX_VMS:
         raise LabError(f"a lab has 1 to {MAX_VMS} VMs, not {len(nodes)}")
@@ -738,18 +746,35 @@ def cmd_up(args) -> None:
         raise LabError("VM names must be unique")
     if not 0 <= args.networks <= len(NETWORKS):
         raise LabError(f"--networks takes 0 to {len(NETWORKS)}")
-    d = lab_dir(args.name)
-    if (d / "lab.json").exists():
+    for spec in args.node_group or []:
+        node, dummy, groups = spec.partition("=")
+        if node not in nodes or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(,[A-Za-z_][A-Za-z0-9_]*)*", groups):
+            raise LabError(f"--node-group {spec!r}: NODE=GROUP[,GROUP...] for one of {', '.join(nodes)}")
+    if (lab_dir(args.name) / "lab.json").exists():
         raise LabError(f"lab {args.name} is already up; `lab.py down --name {args.name}` first")
-    t0 = time.monotonic()
-    img = build_image()
-    t_image = time.monotonic() - t0
-    accel = probe_accel(img)
+    return nodes
+
+
+def node_groups(args, nodes: list[str]) -> dict[str, list[str]]:
+    """Each node's inventory groups: the --group ones and its --node-group ones."""
+    out = {n: list(args.group or []) for n in nodes}
+    for spec in args.node_group or []:
+        node, dummy, groups = spec.partition("=")
+        out[node] += [g for g in groups.split(",") if g not in out[node]]
+    return out
+
+
+def boot(args, nodes: list[str], img: Path, accel: str, inventory_path: Path, layers: dict[str, Path],
+         instance_config: str | None) -> dict:
+    """Start a lab of `nodes` (each on an overlay of its layer, or of the base
+    image) and wait for ssh; write its inventory. Tears down on failure."""
+    d = lab_dir(args.name)
     d.mkdir(parents=True, exist_ok=True)
     state = {
         "name": args.name, "dir": str(d), "image": str(img), "accel": accel,
         "cpus": args.cpus, "memory": args.memory, "networks": args.networks,
-        "groups": args.group or [], "nodes": {}, "inventory": None,
+        "groups": args.group or [], "node_groups": node_groups(args, nodes), "nodes": {}, "inventory": None,
+        "layers": {n: str(p) for n, p in layers.items()},
     }
     try:
         for idx, node in enumerate(nodes, start=1):
@@ -764,8 +789,9 @@ def cmd_up(args) -> None:
         save_state(args.name, state)
         run(["qemu-img", "create", "-q", "-f", "raw", str(d / "shared.img"), "16M"])
         for node, vm in state["nodes"].items():
-            run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(img / "base.raw"),
-                 str(d / f"{node}.qcow2")])
+            backing = ["-F", "qcow2", "-b", str(layers[node])] if node in layers else \
+                ["-F", "raw", "-b", str(img / "base.raw")]
+            run(["qemu-img", "create", "-q", "-f", "qcow2", *backing, str(d / f"{node}.qcow2")])
             for i in range(1, args.disks + 1):
                 disk = d / f"{node}-data{i}.qcow2"
                 run(["qemu-img", "create", "-q", "-f", "qcow2", str(disk), args.disk_size])
@@ -780,21 +806,173 @@ def cmd_up(args) -> None:
             start_vm(state, node)
         ready = wait_ssh(state, nodes, args.timeout)
         t_ready = time.monotonic() - t_boot
-        inv_path = Path(args.inventory).resolve() if args.inventory else d / "inventory.yml"
-        inv_path.parent.mkdir(parents=True, exist_ok=True)
-        inv_path.write_text("# Written by tests/lab/lab.py up; removed by down.\n" + to_yaml(inventory(state)) + "\n")
-        state["inventory"] = str(inv_path)
-        if args.instance_config:
-            write_instance_config(state, Path(args.instance_config))
+        inventory_path.parent.mkdir(parents=True, exist_ok=True)
+        inventory_path.write_text("# Written by tests/lab/lab.py up; removed by down.\n"
+                                  + to_yaml(inventory(state)) + "\n")
+        state["inventory"] = str(inventory_path)
+        if instance_config:
+            write_instance_config(state, Path(instance_config))
         save_state(args.name, state)
     except BaseException:
         log("boot failed: tearing the lab down")
         teardown(args.name)
         raise
+    return {"ssh_ready_seconds": round(t_ready, 1), "per_vm": ready}
+
+
+def cmd_up(args) -> None:
+    need("qemu-system-x86_64", "qemu-img", "vde_switch", "ssh")
+    nodes = check_up_args(args)
+    t0 = time.monotonic()
+    img = build_image()
+    t_image = time.monotonic() - t0
+    accel = probe_accel(img)
+    layers, layer_report = {}, {}
+    if args.layer_playbook:
+        layers, layer_report = ensure_layers(args, nodes, img, accel)
+    inv_path = Path(args.inventory).resolve() if args.inventory else lab_dir(args.name) / "inventory.yml"
+    report = boot(args, nodes, img, accel, inv_path, layers, args.instance_config)
     print(json.dumps({
         "name": args.name, "accel": accel, "inventory": str(inv_path), "image": img.name,
-        "image_seconds": round(t_image, 1), "ssh_ready_seconds": round(t_ready, 1), "per_vm": ready,
+        "image_seconds": round(t_image, 1), **layer_report, **report,
     }, indent=2))
+
+
+# --------------------------------------------------------------------------- layers
+#
+# A layer is a qcow2 overlay of the base image holding what the collection's
+# own install code (playbooks/install.yml) put on a node of given inventory
+# groups: scenario VMs boot from it instead of installing the same packages
+# under emulation on every run. It is keyed by everything that went in.
+
+COLLECTION = HERE.parents[1]
+LAYER_VERSION = "1"  # bump when ensure_layers() changes what a layer holds
+# The collection's files that decide what install.yml installs.
+LAYER_INPUTS = ("playbooks/install.yml", "roles/*/tasks/install.yml", "roles/*/vars/*.yml",
+                "roles/*/defaults/main.yml")
+
+
+def layer_key(base_key: str, playbook: Path, groups: list[str], group_vars: Path | None) -> str:
+    h = hashlib.sha256()
+    for part in (LAYER_VERSION, base_key, playbook.name, playbook.read_text(), " ".join(sorted(groups))):
+        h.update(part.encode() + b"\0")
+    for path in sorted({p for pattern in LAYER_INPUTS for p in COLLECTION.glob(pattern) if p.is_file()}):
+        h.update(str(path.relative_to(COLLECTION)).encode() + b"\0" + path.read_bytes() + b"\0")
+    if group_vars:
+        # By content, not by bytes: the same variables written by Molecule
+        # or by the bench give the same layer.
+        import yaml  # pylint: disable=import-outside-toplevel  # in the venv that runs the lab
+
+        values = {p.name.split(".")[0]: yaml.safe_load(p.read_text())
+                  for p in sorted(group_vars.iterdir()) if p.is_file()}
+        h.update(json.dumps(values, sort_keys=True).encode())
+    return h.hexdigest()[:16]
+
+
+def layers_root() -> Path:
+    return CACHE / "layers"
+
+
+def layer_ready(key: str) -> bool:
+    return (layers_root() / key / "manifest.json").exists()
+
+
+def ensure_layers(args, nodes: list[str], img: Path, accel: str) -> tuple[dict[str, Path], dict]:
+    """Each node's layer, built first where missing: boot the nodes from the
+    base image, run the install playbook against them, shut them down cleanly
+    and keep one root disk per distinct key."""
+    playbook = Path(args.layer_playbook).resolve()
+    group_vars = Path(args.layer_group_vars).resolve() if args.layer_group_vars else None
+    groups = node_groups(args, nodes)
+    keys = {n: layer_key(img.name, playbook, groups[n], group_vars) for n in nodes}
+    missing = sorted({k for k in keys.values() if not layer_ready(k)})
+    report = {"layers": keys, "layers_built": missing}
+    if missing:
+        started = time.monotonic()
+        build_layers(args, nodes, img, accel, keys, missing, playbook, group_vars, groups)
+        report["layer_build_seconds"] = round(time.monotonic() - started, 1)
+    for key in set(keys.values()):
+        os.utime(layers_root() / key / "manifest.json")  # recently used: pruned last
+    prune_layers(set(keys.values()))
+    return {n: layers_root() / k / "root.qcow2" for n, k in keys.items()}, report
+
+
+def build_layers(args, nodes, img, accel, keys, missing, playbook, group_vars, groups) -> None:
+    d = lab_dir(args.name)
+    inv_dir = d / "layer-inventory"
+    log(f"building disk layers {', '.join(missing)} with {playbook.name} (cached afterwards)")
+    boot(args, nodes, img, accel, inv_dir / "hosts.yml", {}, None)
+    try:
+        if group_vars:
+            shutil.copytree(group_vars, inv_dir / "group_vars")
+        ansible = Path(sys.executable).parent / "ansible-playbook"
+        argv = [str(ansible) if ansible.exists() else "ansible-playbook", "-i", str(inv_dir), str(playbook)]
+        log_path = d / "layer-install.log"
+        with open(log_path, "w") as out:
+            rc = subprocess.call(argv, stdout=out, stderr=subprocess.STDOUT,
+                                 env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0"))
+        if rc != 0:
+            raise LabError(f"{playbook.name} failed while building a layer (rc={rc}); "
+                           f"last lines:\n{log_path.read_text()[-4000:]}")
+        state = load_state(args.name)
+        # A layer must look like a node that was never booted: a new machine
+        # id on each VM's first boot, no journal of the build.
+        for node in nodes:
+            subprocess.run(ssh_base(state, node) + [
+                "journalctl --rotate --vacuum-time=1s >/dev/null 2>&1; : > /etc/machine-id; "
+                "rm -f /var/lib/dbus/machine-id; systemctl poweroff"], capture_output=True, timeout=60, check=False)
+        deadline = time.monotonic() + 180
+        for node in nodes:
+            while read_pid(d / f"{node}.pid") and time.monotonic() < deadline:
+                time.sleep(0.5)
+            if read_pid(d / f"{node}.pid"):
+                raise LabError(f"{node} did not power off within 180 s; no layer kept")
+        for key in missing:
+            node = next(n for n in nodes if keys[n] == key)
+            layers_root().mkdir(parents=True, exist_ok=True)
+            work = Path(tempfile.mkdtemp(prefix=f".build-{key}-", dir=layers_root()))
+            shutil.move(str(d / f"{node}.qcow2"), work / "root.qcow2")
+            (work / "manifest.json").write_text(json.dumps({
+                "key": key, "base": img.name, "groups": groups[node], "playbook": playbook.name,
+                "group_vars": str(group_vars) if group_vars else None, "lab": args.name,
+                "mib": round((work / "root.qcow2").stat().st_size / 2**20),
+                "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }, indent=2) + "\n")
+            final = layers_root() / key
+            if final.exists():
+                shutil.rmtree(final)
+            work.rename(final)
+            log(f"layer {key} kept ({', '.join(groups[node])})")
+    finally:
+        teardown(args.name)
+
+
+def prune_layers(keep: set[str], spare: int = 2) -> None:
+    """Drop layers of base images that are gone, and all but the `spare` most
+    recently used of the others (each holds a few hundred MB)."""
+    root = layers_root()
+    if not root.is_dir():
+        return
+    others = []
+    for d in root.iterdir():
+        if not d.is_dir() or d.name in keep:
+            continue
+        if d.name.startswith(".build-"):
+            if time.time() - d.stat().st_mtime > 3600:
+                shutil.rmtree(d, ignore_errors=True)
+            continue
+        try:
+            manifest = json.loads((d / "manifest.json").read_text())
+        except (OSError, ValueError):
+            shutil.rmtree(d, ignore_errors=True)
+            continue
+        if not image_ready(CACHE / "images" / manifest.get("base", "")):
+            shutil.rmtree(d, ignore_errors=True)
+            continue
+        others.append(d)
+    others.sort(key=lambda d: (d / "manifest.json").stat().st_mtime, reverse=True)
+    for d in others[spare:]:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def teardown(name: str) -> dict:
@@ -938,6 +1116,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--memory", type=int, default=int(os.environ.get("HACLUSTER_LAB_MEMORY", "768")))
     s.add_argument("--cpus", type=int, default=1)
     s.add_argument("--group", action="append", help="inventory group holding every VM (repeat)")
+    s.add_argument("--node-group", action="append", metavar="NODE=GROUP[,GROUP]",
+                   help="inventory groups of one VM (repeat)")
+    s.add_argument("--layer-playbook", help="boot each VM from a cached disk layer made by this install "
+                   "playbook for the VM's groups (built first when missing)")
+    s.add_argument("--layer-group-vars", help="group_vars directory the install playbook runs with")
     s.add_argument("--inventory", help="where to write the YAML inventory")
     s.add_argument("--instance-config", help="also write a Molecule instance config here")
     s.add_argument("--timeout", type=float, default=600, help="seconds to wait for ssh")

@@ -4,7 +4,7 @@
 #
 # cluster-glue "external" STONITH plugin for the hacluster.drbd lab, so that
 # Heartbeat (R1 mode, stonith_host lines) fences through the lab's fencing
-# channel with fence_lab. Installed by test scenarios as
+# channel with fence_lab. Part of the lab image, as
 # /usr/lib/stonith/plugins/external/lab. Parameter: hostlist (node names);
 # when empty, the lab's own list is used.
 #

@@ -1,14 +1,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright: Contributors to the hacluster.drbd collection
 """Unit tests of the lab's pure parts: what QEMU is told, what the inventory
-says, how the fence agent reads its arguments.  The VMs themselves are
-exercised by the Molecule scenario `lab`."""
+says, how disk layers are keyed, how the fence agent reads its arguments.
+The VMs themselves are exercised by the drbd scenario (tests/test_lab.py)."""
 
 from __future__ import annotations
 
 import io
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -106,6 +107,70 @@ class TestInventory:
         assert [i["instance"] for i in items] == ["node1", "node2"]
         assert items[1] == {"instance": "node2", "address": "127.0.0.1", "port": 40002, "user": "root",
                             "identity_file": "/cache/img/id_ed25519"}
+
+
+class TestNodeGroups:
+    def test_each_node_in_its_own_groups(self):
+        state = make_state(nodes=("node1", "node2", "client1"))
+        state["node_groups"] = {"node1": ["hacluster", "iscsi_target"], "node2": ["hacluster", "iscsi_target"],
+                                "client1": ["iscsi_initiator"]}
+        children = lab.inventory(state)["all"]["children"]
+        assert sorted(children["iscsi_target"]["hosts"]) == ["node1", "node2"]
+        assert sorted(children["iscsi_initiator"]["hosts"]) == ["client1"]
+        assert "client1" not in children["hacluster"]["hosts"]
+
+    def test_without_node_groups_every_node_is_in_every_group(self):
+        children = lab.inventory(make_state())["all"]["children"]
+        assert sorted(children["hacluster"]["hosts"]) == ["node1", "node2"]
+
+    def test_node_group_arguments_add_to_the_common_groups(self):
+        args = SimpleNamespace(group=["hacluster"], node_group=["client1=iscsi_initiator,extra"])
+        groups = lab.node_groups(args, ["node1", "client1"])
+        assert groups == {"node1": ["hacluster"], "client1": ["hacluster", "iscsi_initiator", "extra"]}
+
+
+class TestLayerKey:
+    @pytest.fixture
+    def collection(self, tmp_path, monkeypatch):
+        for rel, text in {"playbooks/install.yml": "- hosts: all\n", "roles/samba/tasks/install.yml": "apt\n",
+                          "roles/samba/vars/main.yml": "__samba_packages: [samba]\n",
+                          "roles/samba/defaults/main.yml": "samba_shares: []\n",
+                          "roles/samba/tasks/main.yml": "config\n"}.items():
+            (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / rel).write_text(text)
+        (tmp_path / "gv").mkdir()
+        (tmp_path / "gv" / "all.yml").write_text("x: 1\n")
+        monkeypatch.setattr(lab, "COLLECTION", tmp_path)
+        return tmp_path
+
+    def key(self, root, groups=("hacluster", "primary_secondary"), base="base1"):
+        return lab.layer_key(base, root / "playbooks" / "install.yml", list(groups), root / "gv")
+
+    def test_stable_and_independent_of_group_order(self, collection):
+        assert self.key(collection) == self.key(collection, groups=("primary_secondary", "hacluster"))
+
+    @pytest.mark.parametrize("change", ["playbooks/install.yml", "roles/samba/tasks/install.yml",
+                                        "roles/samba/vars/main.yml", "roles/samba/defaults/main.yml"])
+    def test_everything_that_goes_in_changes_the_key(self, collection, change):
+        before = self.key(collection)
+        (collection / change).write_text((collection / change).read_text() + "# changed\n")
+        assert self.key(collection) != before
+
+    def test_group_vars_count_by_value_not_by_formatting(self, collection):
+        before = self.key(collection)
+        (collection / "gv" / "all.yml").write_text("# Molecule managed\n\n---\nx:   1\n")
+        assert self.key(collection) == before
+        (collection / "gv" / "all.yml").write_text("x: 2\n")
+        assert self.key(collection) != before
+
+    def test_other_groups_or_base_image_give_another_key(self, collection):
+        assert self.key(collection) != self.key(collection, groups=("iscsi_initiator",))
+        assert self.key(collection) != self.key(collection, base="base2")
+
+    def test_configuration_tasks_do_not_change_the_key(self, collection):
+        before = self.key(collection)
+        (collection / "roles/samba/tasks/main.yml").write_text("other config\n")
+        assert self.key(collection) == before
 
 
 class TestNames:
