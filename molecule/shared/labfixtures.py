@@ -23,6 +23,10 @@ import testinfra
 PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[2]))
 LAB_PY = PROJECT / "tests" / "lab" / "lab.py"
 INVENTORY = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "inventory"
+# testinfra multiplexes its ssh connections (one handshake per VM, not one per
+# command: each costs a TCG guest most of a second) only when Ansible's
+# control path directory exists, which Mitogen's connections never create.
+Path("~/.ansible/cp").expanduser().mkdir(parents=True, exist_ok=True)
 
 
 class Lab:

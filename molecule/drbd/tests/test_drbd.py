@@ -131,6 +131,28 @@ def test_split_brain_is_detected_and_recovered_with_survivor_data(lab):
 
 # ---------------------------------------------------------------- check mode
 
+def test_install_playbook_in_check_mode_reports_and_installs_nothing(tmp_path):
+    """playbooks/install.yml --check, with node1 made an iSCSI initiator for the
+    run: it reports open-iscsi as to be installed and installs nothing."""
+    node1 = get_host("node1")
+    assert not node1.package("open-iscsi").is_installed
+    (tmp_path / "groups.yml").write_text("all:\n  children:\n    iscsi_initiator:\n      hosts:\n        node1: {}\n")
+    argv = ["ansible-playbook", "--check", "-i", str(INVENTORY), "-i", str(tmp_path / "groups.yml"),
+            "-e", "iscsi_initiator_name=iqn.2026-11.org.hacluster.lab:node1",
+            "-e", "iscsi_initiator_portal=192.168.101.100",
+            "-e", '{"iscsi_initiator_targets": ["iqn.2026-11.org.hacluster.lab:storage"]}',
+            str(PROJECT / "playbooks" / "install.yml")]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False,
+                          env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert re.search(r"TASK \[hacluster\.drbd\.iscsi_initiator : Install open-iscsi\][^\n]*\nchanged: \[node1\]", out), out
+    assert re.search(r"^node1\s+: ok=\d+\s+changed=1 ", out, re.M), out
+    assert re.search(r"^node2\s+: ok=\d+\s+changed=0 ", out, re.M), out
+    assert not node1.package("open-iscsi").is_installed
+
+
+
 def drbd_state_lines(node) -> list[str]:
     # Connection, roles and disk states, without the I/O counters that move on their own.
     return re.findall(r"^ *\d+: cs:\S+ ro:\S+ ds:\S+", proc_drbd(node), re.M)

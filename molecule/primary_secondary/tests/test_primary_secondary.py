@@ -72,9 +72,8 @@ def heartbeat_settled(node, peer: str) -> bool:
 
 
 def heartbeat_log(node, since: str) -> str:
-    """Heartbeat's and its resource scripts' journal lines since `since` (for failure messages)."""
-    return node.run(f"journalctl --no-pager --since '{since}' -u heartbeat -t ResourceManager -t harc "
-                    "-t IPaddr2 -t Filesystem | grep -v 'glib: ucast' | tail -60").stdout
+    """Heartbeat's journal lines since `since`, its resource scripts' included (for failure messages)."""
+    return node.run(f"journalctl --no-pager --since '{since}' -u heartbeat | grep -v 'glib: ucast' | tail -80").stdout
 
 
 def kernel_log_since(node, since: str, pattern: str) -> str:
