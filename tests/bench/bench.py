@@ -148,6 +148,29 @@ def serving(name: str, node: str, ip: str) -> bool:
     return out.split() == ["1", "active"]
 
 
+def timed_steps(name: str, node: str, steps: list[tuple[str, str]]) -> dict[str, float]:
+    """Run each (label, command) on `node` in one ssh session, timed on the node itself; every command must
+    succeed. Returns {label: seconds}."""
+    script = "set -e\n" + "".join(
+        f's=$(date +%s.%N); {cmd} >/dev/null 2>&1; echo "{label} $s $(date +%s.%N)"\n' for label, cmd in steps)
+    out = lab_ssh(name, node, script)
+    times = {}
+    for line in out.splitlines():
+        label, start, end = line.rsplit(" ", 2)
+        times[label] = round(float(end) - float(start), 2)
+    if len(times) != len(steps):
+        raise SystemExit(f"a step failed on {node}: ran {list(times)} of {[label for label, dummy in steps]}")
+    return times
+
+
+def wait_until(what: str, predicate, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(2)
+
+
 def probe_during(name: str, client: str, probe: str, arg: str, fault, until, settle: float = 10) -> str:
     """Run the probe script `probe` (READER or WRITER) on `client` as a transient unit, run `fault`, wait for
     `until()` and `settle` seconds more, and return the probe's log."""
@@ -185,6 +208,12 @@ def scenario_inventory(scenario: Path, inventory: Path) -> tuple[dict, dict]:
     return group_vars, ansible_env(**{k: str(v) for k, v in provisioner.get("env", {}).items()})
 
 
+def layer_args(inventory: Path) -> list[str]:
+    """Boot from the cached disk layers the scenario's VMs use (the same group_vars give the same layers)."""
+    return ["--layer-playbook", str(ROOT / "playbooks" / "install.yml"), "--layer-group-vars",
+            str(inventory / "group_vars")]
+
+
 def bench_primary_secondary(figures: dict) -> None:
     name = "benchps"
     scenario = ROOT / "molecule" / "primary_secondary"
@@ -193,8 +222,8 @@ def bench_primary_secondary(figures: dict) -> None:
         group_vars, env = scenario_inventory(scenario, tmp)
         ip = group_vars["hacluster"]["primary_secondary_cluster_ip"]
         timed(["up", "--name", name, "--vms", "2", "--disks", "1", "--disk-size", "256M",
-               "--group", "hacluster", "--group", "primary_secondary", "--inventory", str(tmp / "hosts.yml")])
-        playbook(str(tmp), scenario / "prepare.yml", env)
+               "--group", "hacluster", "--group", "primary_secondary", "--inventory", str(tmp / "hosts.yml"),
+               *layer_args(tmp)])
         figures["ps_first_converge_s"], dummy = playbook(str(tmp), scenario / "converge.yml", env)
         figures["ps_rerun_s"], out = playbook(str(tmp), scenario / "converge.yml", env)
         figures["ps_rerun_changed"] = sum(int(n) for n in re.findall(r"changed=(\d+)", out))
@@ -218,9 +247,56 @@ def bench_primary_secondary(figures: dict) -> None:
         figures["ps_crash_failover_outage_s"] = outage(
             name, "node1", ip, lambda: timed(["fault", "--name", name, "poweroff", "node2"]), "node1")
         figures["ps_heartbeat_deadtime_s"] = group_vars["hacluster"]["heartbeat_deadtime"]
+        bare_ps(figures, name, ip)
     finally:
         timed(["down", "--name", name])
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def heartbeat_steps(name: str, node: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The start and the stop steps of the first haresources group, as the commands Heartbeat runs for them
+    (resource.d scripts, else init scripts, with the ::-separated arguments)."""
+    line = lab_ssh(name, node, "grep -v '^#' /etc/ha.d/haresources | grep -v '^ *$' | head -1").split()
+    steps = []
+    for resource in line[1:]:
+        script, *args = resource.split("::")
+        path = f"/etc/ha.d/resource.d/{script}"
+        if lab_ssh(name, node, f"test -x {path} && echo yes || true").strip() != "yes":
+            path = f"/etc/init.d/{script}"
+        steps.append((script, " ".join([path, *args])))
+    return ([(f"{label} start", f"{cmd} start") for label, cmd in steps],
+            [(f"{label} stop", f"{cmd} stop") for label, cmd in reversed(steps)])
+
+
+def bare_ps(figures: dict, name: str, ip: str) -> None:
+    """The planned switch-over and the take-over done by hand in the same lab, with the scripts Heartbeat runs,
+    Heartbeat stopped on both nodes; the client's gap then, and the ratios of the cluster's outages to it."""
+    timed(["wait", "--name", name, "node2"])  # fenced by a power cycle: it boots again
+    wait_until("node2 to rejoin, Connected and UpToDate", lambda: re.search(
+        r"cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate", lab_ssh(name, "node2", "cat /proc/drbd",
+                                                                           check=False)))
+    start, stop = heartbeat_steps(name, "node1")
+    for node in ("node2", "node1"):  # the standby first: the active node then releases the group
+        lab_ssh(name, node, "systemctl stop heartbeat")
+    wait_until("the group to be released", lambda: not serving(name, "node1", ip))
+    timed_steps(name, "node1", start)
+    steps: dict[str, float] = {}
+
+    def by_hand():
+        steps.update({f"node1 {k}": v for k, v in timed_steps(name, "node1", stop).items()})
+        steps.update({f"node2 {k}": v for k, v in timed_steps(name, "node2", start).items()})
+
+    gap = longest_gap(probe_during(name, "node2", READER, ip, by_hand, lambda: serving(name, "node2", ip)))
+    release = round(sum(v for k, v in steps.items() if k.startswith("node1 ")), 1)
+    takeover = round(sum(v for k, v in steps.items() if k.startswith("node2 ")), 1)
+    figures["ps_bare_steps_s"] = steps
+    figures["ps_bare_release_s"], figures["ps_bare_takeover_s"] = release, takeover
+    figures["ps_bare_switchover_gap_s"] = gap
+    figures["ps_planned_switchover_ratio"] = round(figures["ps_planned_switchover_outage_s"] / gap, 1)
+    # A crash costs at least the dead time before the peer acts; the rest is set against the bare take-over.
+    floor = figures["ps_heartbeat_deadtime_s"] + takeover
+    figures["ps_crash_floor_s"] = round(floor, 1)
+    figures["ps_crash_failover_ratio"] = round(figures["ps_crash_failover_outage_s"] / floor, 1)
 
 
 # An initiator writes one 4 KiB block (direct I/O) to the LUN every 0.2 s and
@@ -260,9 +336,44 @@ def stall(name: str, client: str, lun: str, fault, until) -> float:
     return longest_gap(log)
 
 
-def bench_iscsi(figures: dict) -> None:
-    import yaml  # pylint: disable=import-outside-toplevel  # ships with ansible-core
+def bare_iscsi(figures: dict, name: str, lun: str, group: str, active: str, peer: str) -> None:
+    """The planned move done by hand in the same lab: Pacemaker in maintenance mode, the group's agents run
+    directly on the nodes (crm_resource --force-stop/--force-start, with the CIB's parameters) and DRBD demoted
+    and promoted with drbdadm; the initiator's stall then, and the ratios of the cluster's stalls to it."""
+    timed(["wait", "--name", name, peer])  # fenced by a power cycle: it boots again
+    wait_until(f"{peer} to rejoin, Connected and UpToDate", lambda: re.search(
+        r"cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate", lab_ssh(name, peer, "cat /proc/drbd",
+                                                                           check=False)))
+    out = lab_ssh(name, active, "crm_mon --output-as=xml")
+    members = [r.get("id") for g in ET.fromstring(out).iter("group") if g.get("id") == group
+               for r in g.findall("resource")]
+    resource = lab_ssh(name, active, "drbdadm sh-resources").split()[0]
+    lab_ssh(name, active, "crm_attribute --type crm_config --name maintenance-mode --update true")
+    stop = [(f"{m} stop", f"crm_resource --force-stop --resource {m}") for m in reversed(members)]
+    stop.append(("drbd demote", f"drbdadm secondary {resource}"))
+    start = [("drbd promote", f"drbdadm primary {resource}")]
+    start += [(f"{m} start", f"crm_resource --force-start --resource {m}") for m in members]
+    steps: dict[str, float] = {}
 
+    def by_hand():
+        steps.update({f"{active} {k}": v for k, v in timed_steps(name, active, stop).items()})
+        steps.update({f"{peer} {k}": v for k, v in timed_steps(name, peer, start).items()})
+
+    stalled = stall(name, "client1", lun, by_hand, lambda: len(steps) == len(stop) + len(start))
+    takeover = round(sum(v for k, v in steps.items() if k.startswith(peer + " ")), 1)
+    figures["iscsi_bare_steps_s"] = steps
+    figures["iscsi_bare_release_s"] = round(sum(v for k, v in steps.items() if k.startswith(active + " ")), 1)
+    figures["iscsi_bare_takeover_s"] = takeover
+    figures["iscsi_bare_move_stall_s"] = stalled
+    figures["iscsi_planned_move_ratio"] = round(figures["iscsi_planned_move_stall_s"] / stalled, 1)
+    # A crash costs at least Corosync's token timeout before the peer acts; the rest is set against the
+    # bare take-over.
+    floor = figures["iscsi_corosync_token_ms"] / 1000 + takeover
+    figures["iscsi_crash_floor_s"] = round(floor, 1)
+    figures["iscsi_crash_failover_ratio"] = round(figures["iscsi_crash_failover_stall_s"] / floor, 1)
+
+
+def bench_iscsi(figures: dict) -> None:
     name = "benchiscsi"
     scenario = ROOT / "molecule" / "iscsi_pacemaker"
     tmp = Path(tempfile.mkdtemp(prefix="hacluster-bench-"))
@@ -271,13 +382,11 @@ def bench_iscsi(figures: dict) -> None:
         iqn, ip = group_vars["all"]["iscsi_target_iqn"], group_vars["all"]["iscsi_target_cluster_ip"]
         lun = f"/dev/disk/by-path/ip-{ip}:3260-iscsi-{iqn}-lun-1"
         group = "g_" + group_vars["hacluster"]["iscsi_target_vg"]
-        # The scenario's VMs: two targets and one initiator (the lab's --group would hold all three).
+        # The scenario's VMs: two targets and one initiator.
         timed(["up", "--name", name, "--node", "node1", "--node", "node2", "--node", "client1",
-               "--disks", "1", "--disk-size", "256M", "--inventory", str(tmp / "lab.yml")])
-        (tmp / "groups.yml").write_text(yaml.safe_dump({"all": {"children": {
-            "hacluster": {"hosts": {"node1": {}, "node2": {}}},
-            "iscsi_target": {"hosts": {"node1": {}, "node2": {}}},
-            "iscsi_initiator": {"hosts": {"client1": {}}}}}}))
+               "--node-group", "node1=hacluster,iscsi_target", "--node-group", "node2=hacluster,iscsi_target",
+               "--node-group", "client1=iscsi_initiator",
+               "--disks", "1", "--disk-size", "256M", "--inventory", str(tmp / "lab.yml"), *layer_args(tmp)])
         figures["iscsi_first_converge_s"], dummy = playbook(str(tmp), scenario / "converge.yml", env)
         figures["iscsi_rerun_s"], out = playbook(str(tmp), scenario / "converge.yml", env)
         figures["iscsi_rerun_changed"] = sum(int(n) for n in re.findall(r"changed=(\d+)", out))
@@ -295,6 +404,8 @@ def bench_iscsi(figures: dict) -> None:
         figures["iscsi_crash_failover_stall_s"] = stall(
             name, "client1", lun, lambda: timed(["fault", "--name", name, "poweroff", other]),
             lambda: iscsi_active(name, first, group) == first)
+        figures["iscsi_corosync_token_ms"] = group_vars["hacluster"].get("pacemaker_token", 3000)
+        bare_iscsi(figures, name, lun, group, active=first, peer=other)
     finally:
         timed(["down", "--name", name])
         shutil.rmtree(tmp, ignore_errors=True)
