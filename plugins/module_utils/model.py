@@ -169,8 +169,9 @@ def ip_address(value):
         return None
 
 
-def address_error(value):
-    """A node's own unicast address: not 0.0.0.0, a broadcast, multicast, loopback or reserved one."""
+def address_error(value, loopback=False):
+    """A node's own unicast address: not 0.0.0.0, a broadcast, multicast, reserved or (unless allowed, as for a
+    module tried on one machine) loopback one."""
     err = text_error(value)
     if err:
         return err
@@ -178,7 +179,8 @@ def address_error(value):
     if addr is None:
         return "%s is not an IP address (a literal IPv4 or IPv6 address, no host name, no prefix)" % show(value)
     for flag, what in (("is_unspecified", "the unspecified address, which means every address"),
-                       ("is_multicast", "a multicast address"), ("is_loopback", "a loopback address"),
+                       ("is_multicast", "a multicast address"),
+                       ("is_loopback" if not loopback else "is_unspecified", "a loopback address"),
                        ("is_reserved", "a reserved address (255.255.255.255 is the broadcast address)")):
         if getattr(addr, flag):
             return "%s is %s; a cluster needs a node's own unicast address" % (value, what)

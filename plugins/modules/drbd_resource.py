@@ -287,6 +287,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hacluster.drbd.plugins.module_utils import drbd_config as cfg
+from ansible_collections.hacluster.drbd.plugins.module_utils import model
 from ansible_collections.hacluster.drbd.plugins.module_utils.blockdev import (
     ProbeError,
     device_size,
@@ -1128,11 +1129,39 @@ def main():
         required_if=[("state", "present", ["hosts"]), ("state", "up", ["hosts"])],
         supports_check_mode=True,
     )
+    problem = argument_problem(module.params)
+    if problem:
+        module.fail_json(msg=problem)
     try:
         cfg.check_resource_name(module.params["name"])
     except cfg.DrbdConfigError as exc:
         module.fail_json(msg=str(exc))
     DrbdResource(module).run_state()
+
+
+def argument_problem(params):
+    """The collection's model on this module's arguments: values the configuration cannot hold are refused as the
+    roles refuse them. The roles' policy goes further (devices under /dev, no loopback replication address);
+    the module also serves tests on one machine, with loop files and 127.0.0.1."""
+    checks = [("name", model.resource_name_error(params["name"]))]
+    if params.get("shared_secret") is not None:
+        checks.append(("shared_secret", model.secret_error(params["shared_secret"], 1, model.DRBD_SECRET_MAX,
+                                                           quoted=True)))
+    for host in params.get("hosts") or []:
+        where = "hosts[%s]" % host.get("name")
+        checks.append((where + ".name", model.hostname_error(host.get("name"))))
+        address = host.get("address") or ""
+        checks.append((where + ".address", model.address_error(address[1:-1] if address.startswith("[") else address,
+                                                                        loopback=True)))
+        checks.append((where + ".port", model.port_error(host.get("port"))))
+        if host.get("minor") is not None:
+            checks.append((where + ".minor", model.minor_error(host["minor"])))
+        if host.get("disk") != "none":
+            checks.append((where + ".disk", model.path_error(host.get("disk"))))
+    for name, error in checks:
+        if error:
+            return "%s: %s; nothing was changed" % (name, error)
+    return None
 
 
 if __name__ == "__main__":

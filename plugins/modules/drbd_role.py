@@ -196,11 +196,9 @@ from ansible_collections.hacluster.drbd.plugins.module_utils.drbd import (
     run_drbd,
     run_drbd_failed,
 )
+from ansible_collections.hacluster.drbd.plugins.module_utils.model import resource_name_error
 
 POLL_SECONDS = 2
-# What DRBD itself accepts as an unquoted name; also keeps names that
-# drbdadm would read as an option ("-x") out of argv.
-NAME_RE = re.compile(r"^[A-Za-z0-9_.+][A-Za-z0-9_.+-]*$")
 # Current UUID of metadata that create-md just wrote (UUID_JUST_CREATED);
 # the lowest bit is a flag and is ignored, as the kernel does.
 UUID_JUST_CREATED = 4
@@ -441,9 +439,9 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not NAME_RE.match(module.params["name"]):
-        module.fail_json(msg="invalid DRBD resource name %r: use letters, digits and . + _ -, not starting with -"
-                         % module.params["name"])
+    name_error = resource_name_error(module.params["name"])
+    if name_error:
+        module.fail_json(msg="name: %s" % name_error)
     if module.params["initial_sync"] and module.params["state"] != "primary":
         module.fail_json(msg="initial_sync only applies to state=primary")
     if module.params["timeout"] <= 0:

@@ -157,6 +157,7 @@ from ansible_collections.hacluster.drbd.plugins.module_utils.blockdev import (
     probe,
     signature_type,
 )
+from ansible_collections.hacluster.drbd.plugins.module_utils.model import device_path_error, text_error
 
 # mke2fs truncates longer labels with a warning, mkfs.xfs refuses them; both
 # are caught before the device is touched.
@@ -228,8 +229,11 @@ def main():
     commands = []
     result = {"changed": False, "commands": commands, "signatures_before": [], "destroyed": []}
 
-    if label is not None and len(label) > _LABEL_MAX[fstype]:
-        module.fail_json(msg="label %r is longer than the %d characters %s allows; nothing was changed"
+    dev_error = device_path_error(dev)
+    if dev_error:
+        module.fail_json(msg="dev: %s; nothing was changed" % dev_error, **result)
+    if label is not None and (len(label) > _LABEL_MAX[fstype] or text_error(label, empty=True)):
+        module.fail_json(msg="label %r is not one line of at most the %d characters %s allows; nothing was changed"
                          % (label, _LABEL_MAX[fstype], fstype), **result)
 
     def run(argv):

@@ -160,6 +160,7 @@ from ansible_collections.hacluster.drbd.plugins.module_utils.pacemaker_cib impor
     parse_pacemakerd_version,
     render,
 )
+from ansible_collections.hacluster.drbd.plugins.module_utils.model import fence_secret_params
 
 C_LOCALE = {"LC_ALL": "C", "LANG": "C"}
 
@@ -198,6 +199,11 @@ class CibRun:
         secrets = dict(params["secrets"])
 
         def inject(res):
+            secret = fence_secret_params(res.get("params")) if str(res.get("agent", "")).startswith("stonith:") else []
+            if secret:
+                self.fail("fence device %s carries %s in params, which would be written into the CIB as plain text "
+                          "and shown in logs; give it in secrets (the role: pacemaker_fence_secrets)"
+                          % (res.get("id"), ", ".join(secret)))
             if res.get("type", "primitive") == "primitive" and res.get("id") in secrets:
                 res["params"] = dict(res.get("params") or {}, **secrets.pop(res["id"]))
             if res.get("members"):

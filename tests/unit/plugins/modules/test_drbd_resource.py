@@ -348,6 +348,35 @@ def test_invalid_options_fail_before_anything_runs(target, tmp_path, etc):
     assert host.calls == []
 
 
+@pytest.mark.parametrize("change,msg", [
+    ({"disk": "/dev/loop0\n"}, "hosts[vm].disk: contains a control character"),
+    ({"disk": "loop0"}, "hosts[vm].disk: \"loop0\" is a relative path"),
+    ({"address": "0.0.0.0"}, "hosts[vm].address: 0.0.0.0 is the unspecified address"),
+    ({"address": "127.0.0.1\n"}, "hosts[vm].address: contains a control character"),
+    ({"port": 0}, "hosts[vm].port: must be between 1 and 65535"),
+    ({"minor": 1 << 20, "device": None}, "hosts[vm].minor: must be between 0 and 1048575"),
+    ({"name": "vm\n"}, "hosts[vm\n].name: contains a control character"),
+], ids=["disk newline", "disk relative", "address 0.0.0.0", "address newline", "port 0", "minor", "host name"])
+def test_the_models_checks_refuse_arguments_before_anything_runs(target, tmp_path, etc, change, msg):
+    host = target(Host([]))
+    hosts = [dict(HOSTS[0], **change), HOSTS[1]]
+    result = run(tmp_path, etc, hosts=[{k: v for k, v in h.items() if v is not None} for h in hosts])
+    assert result["failed"] is True
+    assert result["msg"].startswith(msg), result["msg"]
+    assert result["msg"].endswith("nothing was changed")
+    assert host.calls == []
+    assert listing(etc) == []
+
+
+def test_a_secret_with_a_line_break_is_refused_without_showing_it(target, tmp_path, etc):
+    host = target(Host([]))
+    result = run(tmp_path, etc, shared_secret="abc\ndef-" + SECRET)
+    assert result["failed"] is True
+    assert result["msg"].startswith("shared_secret: contains a control character")
+    assert SECRET not in result["msg"]
+    assert host.calls == []
+
+
 # ---------------------------------------------------------------------------
 # Dialect-specific placement through the module
 # ---------------------------------------------------------------------------

@@ -183,7 +183,8 @@ def test_unparsable_proc_drbd_fails_clearly():
 
 
 @pytest.mark.parametrize("args, msg", [
-    ({"name": "-r0", "state": "primary"}, "invalid DRBD resource name '-r0'"),
+    ({"name": "-r0", "state": "primary"}, 'name: "-r0" is not a DRBD resource name'),
+    ({"name": "r0\n", "state": "primary"}, "name: contains a control character"),
     ({"name": "r0", "state": "secondary", "initial_sync": True}, "initial_sync only applies to state=primary"),
     ({"name": "r0", "state": "primary", "timeout": 0}, "timeout must be a positive number of seconds"),
 ])
