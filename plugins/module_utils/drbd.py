@@ -378,17 +378,29 @@ def _finish(state):
     return state
 
 
-def state_from_proc(resource, proc, minors):
+# DRBD 8.4 lists a minor that exists in the kernel but is StandAlone, Diskless
+# and Secondary as "cs:Unconfigured" (drbd_proc.c). Such a minor is there:
+# `drbdadm up` fails on it ("Minor or volume exists already"), `down` removes
+# it and `adjust` attaches and connects it. Before 8.4 the kernel lists every
+# minor it ever set up the same way, and `up` configures it.
+_UNCONFIGURED_84 = {"cstate": "Unconfigured", "role": "Secondary", "peer_role": "Unknown", "disk": "Diskless",
+                    "peer_disk": "DUnknown", "sync": None}
+
+
+def state_from_proc(resource, proc, minors, dialect=None):
     """Normalised state of the minors of one resource in parsed /proc/drbd
     (0.7 and 8.x: one device per volume, one peer, named "peer")."""
     devices = [proc["devices"].get(minor) for minor in minors]
-    if all(dev is None or dev["cstate"] == "Unconfigured" for dev in devices):
+    if dialect == "8.4":
+        devices = [dict(dev, **_UNCONFIGURED_84) if dev is not None and dev["cstate"] == "Unconfigured" else dev
+                   for dev in devices]
+    if all(dev is None or (dev["cstate"] == "Unconfigured" and dev["role"] is None) for dev in devices):
         return _absent(resource, PROC_DRBD)
     state = _absent(resource, PROC_DRBD)
     state["exists"] = True
     peer = {"name": "peer", "role": None, "connection": None, "volumes": []}
     for index, (minor, dev) in enumerate(zip(minors, devices)):
-        if dev is None or dev["cstate"] == "Unconfigured":
+        if dev is None or dev["role"] is None:
             # One volume up and another not: report the hole, decide nothing on it.
             state["volumes"].append({"volume": index, "minor": minor, "disk": None})
             peer["volumes"].append({"volume": index, "replication": None, "peer_disk": None,
@@ -402,13 +414,13 @@ def state_from_proc(resource, proc, minors):
         sync = None
         if dev["sync"] is not None:
             sync = {"percent": dev["sync"]["percent"], "eta_seconds": dev["sync"]["finish_seconds"],
-                    "speed": dev["sync"]["speed_kib_s"]}
+                    "speed": dev["sync"]["speed_kib_s"], "average": dev["sync"].get("average_kib_s")}
         peer["volumes"].append({"volume": index, "replication": _replication_of_cstate(dev["cstate"]),
                                 "peer_disk": dev["peer_disk"], "peer_client": None, "sync": sync})
     state["peers"] = [peer]
     _finish(state)
     # The 8.x combined state straight from the kernel, not rebuilt.
-    first = next((dev for dev in devices if dev is not None and dev["cstate"] != "Unconfigured"), None)
+    first = next((dev for dev in devices if dev is not None and dev["role"] is not None), None)
     state["cstate"] = first["cstate"]
     return state
 
@@ -424,7 +436,10 @@ def _json_sync(pv):
         speed = int(round(speed * 1024))
     else:
         speed = None
-    return {"percent": float(pv["done"]), "eta_seconds": int(eta) if eta is not None else None, "speed": speed}
+    average = pv.get("db/dt [MiB/s]")
+    average = int(round(average * 1024)) if isinstance(average, (int, float)) else None
+    return {"percent": float(pv["done"]), "eta_seconds": int(eta) if eta is not None else None, "speed": speed,
+            "average": average}
 
 
 def state_from_status(resource, res, source):
@@ -497,7 +512,8 @@ def read_state(module, resource, versions):
     peer_disk, peer_client, sync}]}], peer_roles, peer_disks, connection
     (9 names: Connected, Connecting, StandAlone...), cstate (8.x names:
     Connected, WFConnection, SyncSource...), sync: {percent, eta_seconds,
-    speed (KiB/s)} or None}.
+    speed (KiB/s, the last seconds), average (KiB/s since the resync
+    started)} or None}.
 
     DRBD 9 lists no devices in /proc/drbd, so it is read with
     `drbdsetup status --json` (drbd-utils 8.9.8 and later; text status
@@ -540,7 +556,7 @@ def read_state(module, resource, versions):
         proc = parse_proc_drbd(proc_text)
     except DrbdParseError as exc:
         module.fail_json(msg="cannot parse %s: %s" % (PROC_DRBD, exc), proc_drbd=proc_text)
-    return state_from_proc(resource, proc, minors)
+    return state_from_proc(resource, proc, minors, versions.get("dialect"))
 
 
 def run_drbd_failed(module, argv, rc, out, err, hint=None, **extra):
@@ -559,6 +575,7 @@ def progress(state):
         "percent": sync.get("percent"),
         "eta_seconds": sync.get("eta_seconds"),
         "speed_kib_s": sync.get("speed"),
+        "average_kib_s": sync.get("average"),
         "cstate": state.get("cstate"),
         "disk": state.get("disk"),
         "peer_disk": peer_disks[0] if peer_disks else None,

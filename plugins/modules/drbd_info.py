@@ -145,7 +145,10 @@ status:
 resources:
   description:
     - Normalised live state per resource, the same shape as RV(hacluster.drbd.drbd_role#module:state).
-    - C(exists) is false for a configured resource that is not up.
+    - C(exists) is false for a configured resource that is not up. A DRBD 8.4 minor that the kernel lists as
+      C(Unconfigured) exists (C(cstate) Unconfigured, Secondary, Diskless).
+    - C(sync) holds C(percent), C(eta_seconds), C(speed) (KiB/s over the last seconds) and C(average) (KiB/s since
+      the resync started) while a resync runs.
   returned: always
   type: dict
   sample:
@@ -206,7 +209,7 @@ def split_brain_hints(name, state):
     as "peer". DRBD 9 keeps a connection object for each configured peer,
     and only those are listed."""
     hints = []
-    if not state["exists"]:
+    if not state["exists"] or state.get("cstate") == "Unconfigured":
         return hints
     for peer in state["peers"]:
         if peer["connection"] != "StandAlone":
@@ -243,8 +246,10 @@ def main():
     if versions["kernel"] and status_text_supported(versions):
         argv = ["drbdadm", "status", wanted or "all"]
         rc, out, err = run_drbd(module, argv, check=False)
-        if rc == 10 and "No such resource" in err:
-            out = ""
+        if rc == 10 and ("No such resource" in err or "terminated with exit code 10" in err):
+            # A configured resource that is not up: drbdadm still printed the ones that are, and exits 10
+            # for the rest. Keep what it printed; read_state reports the others as not up.
+            pass
         elif rc == 1 and "no resources defined" in err:
             # drbd-utils 9.22 with an 8.4 module and an empty configuration:
             # nothing to report is not a failure.

@@ -867,7 +867,7 @@ class DrbdResource(object):
             proc = parse_proc_drbd(text)
         except DrbdParseError as exc:
             self.fail("cannot parse /proc/drbd: %s" % exc)
-        return state_from_proc(self.name, proc, minors)
+        return state_from_proc(self.name, proc, minors, self.dialect)
 
     def probe_signatures(self, path):
         """Signatures on a device, or raise Refusal when the probes cannot tell."""

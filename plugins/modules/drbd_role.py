@@ -162,12 +162,12 @@ state:
         role: Secondary
         connection: Connected
         volumes: [{volume: 0, replication: SyncSource, peer_disk: Inconsistent, peer_client: null,
-                   sync: {percent: 8.6, eta_seconds: 111, speed: 4316}}]
+                   sync: {percent: 8.6, eta_seconds: 111, speed: 4316, average: 4316}}]
     peer_roles: [Secondary]
     peer_disks: [Inconsistent]
     connection: Connected
     cstate: SyncSource
-    sync: {percent: 8.6, eta_seconds: 111, speed: 4316}
+    sync: {percent: 8.6, eta_seconds: 111, speed: 4316, average: 4316}
 progress:
   description:
     - Resync figures of the last state read. C(percent), C(eta_seconds) and C(speed_kib_s) are null when no resync runs

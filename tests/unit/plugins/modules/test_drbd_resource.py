@@ -775,6 +775,34 @@ def test_down_takes_an_up_resource_down_once(target, tmp_path, etc):
     assert (etc / "drbd.d/r0.res").exists()
 
 
+# An 8.4 minor that exists but is StandAlone, Diskless and Secondary: /proc/drbd lists it as "cs:Unconfigured"
+# (the line of the real 8.4.2 capture fixtures/drbd/8.4.2/proc_drbd_sync.txt, here for minor 0).
+UNCONFIGURED_84 = "version: 8.4.11 (api:1/proto:86-101)\n 0: cs:Unconfigured\n"
+
+
+def test_down_takes_an_unconfigured_84_minor_down(target, tmp_path, etc):
+    seed_config(etc)
+    host = target(Host([(("drbdadm-84", "down", "r0"), QUIET_SUCCESS)], versions=[KERNEL_84], proc=UNCONFIGURED_84))
+    result = run(tmp_path, etc, state="down")
+    assert result["changed"] is True
+    assert result["commands"] == ["%s -c %s down r0" % (A84, etc / "drbd.conf")]
+    assert host.writes == [[A84, "-c", str(etc / "drbd.conf"), "down", "r0"]]
+
+
+def test_up_on_an_unconfigured_84_minor_adjusts_it(target, tmp_path, etc):
+    # `drbdadm up` would fail on the existing minor; adjust attaches and connects it.
+    seed_config(etc)
+    plan = cap("dry_run_adjust_r0_84_not_up")
+    host = target(Host([(("drbdadm-84", "-d", "adjust", "r0"), plan), (("drbdadm-84", "adjust", "r0"), QUIET_SUCCESS)],
+                       versions=[KERNEL_84], proc=UNCONFIGURED_84))
+    result = run(tmp_path, etc, state="up")
+    assert result["changed"] is True
+    assert result["commands"] == ["%s -c %s adjust r0" % (A84, etc / "drbd.conf")]
+    assert host.writes == [[A84, "-c", str(etc / "drbd.conf"), "adjust", "r0"]]
+    assert host.argvs("drbdmeta") == [] and host.argvs("blkid") == []
+    assert result["status"]["exists"] is True and result["status"]["cstate"] == "Unconfigured"
+
+
 def test_down_on_drbd9_without_configuration_uses_drbdsetup_by_name(target, tmp_path, etc):
     # The resource runs (drbdsetup status --json lists it) but no file
     # configures it any more: drbdadm could not name it, drbdsetup can.
