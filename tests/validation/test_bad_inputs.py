@@ -7,6 +7,7 @@ tasks/assert.yml) with ansible-playbook against throw-away local hosts."""
 from __future__ import annotations
 
 import copy
+import re
 import json
 import os
 import subprocess
@@ -1041,3 +1042,65 @@ def test_model_refuses(topology, case, setup, variable, host):
 def test_model_accepts_good_input(topology, setup):
     common, per_host = setup
     assert model_problems(topology, common, per_host) == []
+
+
+# ---------------------------------------------------------------- split_brain_recover.yml: evidence and secrets
+
+SPLIT_BRAIN = Path(os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")) / "ansible_collections/hacluster/drbd/playbooks" \
+    / "split_brain_recover.yml"
+
+
+def split_brain_expressions(lines, failed):
+    """Run the playbook's own evidence and failure-message expressions on given kernel lines and a failed
+    connect (a playbook around them, on the controller: no DRBD needed)."""
+    text = SPLIT_BRAIN.read_text()
+    evidence = text[text.index("        __sb_evidence: >-"):text.index("{{ found }}") + len("{{ found }}")]
+    fail = text[text.index("    - name: Stop when a reconnect failed"):text.index("      loop: \"{{ [__sb_connect")]
+    msg = fail[fail.index("        msg: >-"):]
+    playbook = ("- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+                "    - ansible.builtin.set_fact:\n        __sb_log: {stdout_lines: %s}\n        item: %s\n"
+                "    - ansible.builtin.debug:\n        msg: \"{{ __sb_evidence | length }}\"\n      vars:\n%s\n"
+                "    - ansible.builtin.debug:\n%s\n"
+                % (json.dumps(lines), json.dumps(failed), "\n".join("  " + line for line in evidence.splitlines()),
+                   msg.rstrip()))
+    return playbook
+
+
+def run_local_playbook(playbook, tmp_path):
+    path = tmp_path / "play.yml"
+    path.write_text(playbook)
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCALHOST_WARNING="0",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+    proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", str(path),
+                           "-e", "ansible_python_interpreter=%s" % os.environ.get("CHECK_PYTHON", "auto_silent")],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return [json.loads(m) for m in re.findall(r'"msg": (.*)\n', proc.stdout)]
+
+
+FAILED_CONNECT = {"cmd": ["drbdadm", "connect", "r0"], "rc": 10, "stderr_lines": [
+    "drbdsetup-84 connect r0 ipv4:10.0.0.1:7789 ipv4:10.0.0.2:7789 --shared-secret=%s --cram-hmac-alg=sha1"
+    % DRBD_SECRET, "Failure: (102) Local address(port) already in use."]}
+
+
+@pytest.mark.parametrize("lines,count", [
+    (["block drbd0: Split-Brain detected but unresolved, dropping connection!"], 1),
+    (["block drbd0: Split-Brain detected but unresolved, dropping connection!",
+      "drbd r0: conn( StandAlone -> Unconnected )", "drbd r0: Handshake successful"], 0),
+    (["block drbd0: Split-Brain detected but unresolved, dropping connection!",
+      "drbd r0: conn( StandAlone -> Unconnected )",
+      "block drbd0: Split-Brain detected but unresolved, dropping connection!"], 1),
+], ids=["this attempt", "older attempt only", "older and this attempt"])
+def test_split_brain_counts_only_the_current_connection_attempt(tmp_path, lines, count):
+    evidence, message = run_local_playbook(split_brain_expressions(lines, FAILED_CONNECT), tmp_path)
+    assert int(evidence) == count
+
+
+def test_split_brain_failed_connect_never_shows_the_secret(tmp_path):
+    evidence, message = run_local_playbook(split_brain_expressions([], FAILED_CONNECT), tmp_path)
+    assert DRBD_SECRET not in message
+    assert "--shared-secret=******** --cram-hmac-alg=sha1" in message
+    assert "Local address(port) already in use" in message
+    text = SPLIT_BRAIN.read_text()
+    connect = text[text.index("    - name: Reconnect the victim"):text.index("    - name: Stop when a reconnect failed")]
+    assert connect.count("no_log: true") == 2, "a connect task is logged"
