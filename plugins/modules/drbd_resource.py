@@ -932,6 +932,21 @@ class DrbdResource(object):
             for sig in self.probe_signatures(target):
                 if sig not in signatures:
                     signatures.append(sig)
+        data = []
+        if meta["kind"] != "internal" and host["disk"] != "none":
+            # External meta data leaves the data disk out of the probes above, yet the initial sync
+            # overwrites it on the peer: it must be shown blank too.
+            data = ["%s on the data disk %s" % (sig, host["disk"]) for sig in self.probe_signatures(host["disk"])]
+        if not signatures and not data:
+            return {"action": "create", "device": target, "signatures": []}
+        if data and not discard:
+            raise Refusal("refusing to create DRBD meta data for %s: its data disk %s holds %s, which the initial "
+                          "sync would overwrite on the node that is not its source. Set discard_existing_data: true "
+                          "to accept that; nothing was changed"
+                          % (self.name, host["disk"], "; ".join(s.rsplit(" on the data disk ", 1)[0] for s in data)))
+        if data:
+            self.destroyed.append({"device": host["disk"], "signatures": [s.rsplit(" on the data disk ", 1)[0]
+                                                                        for s in data]})
         if not signatures:
             return {"action": "create", "device": target, "signatures": []}
         if not discard:

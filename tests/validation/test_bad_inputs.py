@@ -1104,3 +1104,54 @@ def test_split_brain_failed_connect_never_shows_the_secret(tmp_path):
     text = SPLIT_BRAIN.read_text()
     connect = text[text.index("    - name: Reconnect the victim"):text.index("    - name: Stop when a reconnect failed")]
     assert connect.count("no_log: true") == 2, "a connect task is logged"
+
+
+# ---------------------------------------------------------------- iscsi_target: a failed query of Pacemaker
+
+PACEMAKER_FIXTURES = HERE.parent / "unit" / "fixtures" / "pacemaker" / "2.1.5"
+
+
+def fake_cibadmin(tmp_path, capture):
+    """A cibadmin that replays what Pacemaker 2.1.5's printed (fixtures/pacemaker/2.1.5/<capture>.*)."""
+    tool = tmp_path / "cibadmin"
+    tool.write_text("#!/bin/sh\ncat '%s'\ncat '%s' >&2\nexit %s\n" % (
+        PACEMAKER_FIXTURES / (capture + ".stdout"), PACEMAKER_FIXTURES / (capture + ".stderr"),
+        (PACEMAKER_FIXTURES / (capture + ".rc")).read_text().strip()))
+    tool.chmod(0o755)
+    return tool
+
+
+def run_managed_query(tmp_path, cibadmin):
+    playbook = tmp_path / "managed.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.include_role:\n        name: hacluster.drbd.iscsi_target\n"
+        "        tasks_from: managed\n      vars:\n        __iscsi_target_cibadmin: %s\n"
+        "        iscsi_target_vg: vg0\n"
+        "    - ansible.builtin.debug:\n        msg: \"managed rc {{ __iscsi_target_managed.rc }}\"\n" % cibadmin)
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCALHOST_WARNING="0",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+    proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", str(playbook),
+                           "-e", "ansible_python_interpreter=%s" % os.environ.get("CHECK_PYTHON", "auto_silent")],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_a_failed_query_of_pacemaker_is_an_error_not_unmanaged(tmp_path):
+    rc, out = run_managed_query(tmp_path, fake_cibadmin(tmp_path, "cibadmin-no-cluster"))
+    assert rc != 0, out
+    assert "Could not ask Pacemaker on localhost" in out and "cibadmin exited 102" in out, out
+    assert "Transport endpoint is not connected" in out
+    assert "managed rc" not in out
+
+
+def test_a_cib_without_the_group_is_unmanaged(tmp_path):
+    rc, out = run_managed_query(tmp_path, fake_cibadmin(tmp_path, "cibadmin-xpath-miss"))
+    assert rc == 0, out
+    assert "managed rc 105" in out
+
+
+def test_no_pacemaker_tools_is_unmanaged(tmp_path):
+    rc, out = run_managed_query(tmp_path, tmp_path / "no-such-cibadmin")
+    assert rc == 0, out
+    assert "managed rc 105" in out

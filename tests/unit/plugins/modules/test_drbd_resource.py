@@ -554,6 +554,41 @@ def test_up_refuses_a_disk_with_a_signature(target, tmp_path, etc, kind, v08, v0
     assert host.writes == []
 
 
+EXTERNAL = [dict(HOSTS[0], meta_disk="/dev/loop1"), dict(HOSTS[1], meta_disk="/dev/vdc")]
+SIZES = {"/dev/loop0": 314572800, "/dev/loop1": 314572800}
+
+
+def test_up_with_external_meta_data_refuses_a_data_disk_that_holds_a_file_system(target, tmp_path, etc):
+    # The meta data device is blank, the data disk holds ext4: create-md would succeed, and the initial
+    # sync would overwrite the file system on the node that is not its source.
+    seed_config(etc)
+    host = target(Host([(("drbdadm-84", "dump", "r0"), cap("dump_r0_84")),
+                        (("drbdmeta", "v08"), cap("drbdmeta_v08_dump_md_blank")),
+                        (("drbdmeta", "v09"), cap("drbdmeta_v09_dump_md_blank")),
+                        (("blkid", "/dev/loop1"), cap("blkid_blank")), (("wipefs", "/dev/loop1"), cap("wipefs_blank")),
+                        (("blkid", "/dev/loop0"), cap("blkid_ext4")), (("wipefs", "/dev/loop0"), cap("wipefs_ext4"))],
+                       sizes=SIZES))
+    result = run(tmp_path, etc, state="up", hosts=EXTERNAL)
+    assert result["failed"] is True
+    assert result["msg"].startswith("refusing to create DRBD meta data for r0: its data disk /dev/loop0 holds ext4")
+    assert result["msg"].endswith("nothing was changed")
+    assert host.writes == []
+    assert [c[-1] for c in host.argvs("blkid")] == ["/dev/loop1", "/dev/loop0"]
+
+
+def test_up_with_external_meta_data_probes_the_data_disk_and_creates_on_blank_disks(target, tmp_path, etc):
+    seed_config(etc)
+    host = target(Host([(("drbdadm-84", "dump", "r0"), cap("dump_r0_84")),
+                        (("drbdmeta", "v08"), cap("drbdmeta_v08_dump_md_blank")),
+                        (("drbdmeta", "v09"), cap("drbdmeta_v09_dump_md_blank")),
+                        (("blkid",), cap("blkid_blank")), (("wipefs", "--no-act"), cap("wipefs_blank"))] + UP_RULES,
+                       versions=[NO_MODULE, KERNEL_84], sizes=SIZES))
+    result = run(tmp_path, etc, state="up", hosts=EXTERNAL)
+    assert result["failed"] is False, result["msg"]
+    assert sorted(c[-1] for c in host.argvs("blkid")) == ["/dev/loop0", "/dev/loop1"]
+    assert any("create-md" in c for c in result["commands"])
+
+
 def test_up_refuses_when_drbdmeta_cannot_tell(target, tmp_path, etc):
     seed_config(etc)
     hosts = [dict(HOSTS[0], disk="/dev/loop7"), HOSTS[1]]
