@@ -29,7 +29,8 @@ GOOD_HEARTBEAT = {
 }
 
 
-def run_check(role: str, common: dict, per_host: dict | None = None, tmp_path: Path | None = None):
+def run_check(role: str, common: dict, per_host: dict | None = None, tmp_path: Path | None = None,
+              verbosity: int = 0):
     """Run check_role.yml for node1 and node2 with the given variables."""
     hosts = {"node1": {}, "node2": {}}
     for host, extra in (per_host or {}).items():
@@ -39,7 +40,8 @@ def run_check(role: str, common: dict, per_host: dict | None = None, tmp_path: P
     inv = tmp_path / "inventory.json"
     inv.write_text(json.dumps(inventory))
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
-               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", ""))
+               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", ""),
+               ANSIBLE_VERBOSITY=str(verbosity))
     proc = subprocess.run(["ansible-playbook", "-i", str(inv), str(HERE / "check_role.yml")],
                           capture_output=True, text=True, env=env, timeout=300, check=False)
     return proc.returncode, proc.stdout + proc.stderr
@@ -1155,3 +1157,29 @@ def test_no_pacemaker_tools_is_unmanaged(tmp_path):
     rc, out = run_managed_query(tmp_path, tmp_path / "no-such-cibadmin")
     assert rc == 0, out
     assert "managed rc 105" in out
+
+
+# ---------------------------------------------------------------- secrets: no_log in every argument spec
+
+import yaml  # noqa: E402
+
+COLLECTION = Path(os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")) / "ansible_collections/hacluster/drbd"
+SECRET_OPTIONS = [
+    ("drbd", ["drbd_shared_secret"]), ("heartbeat", ["heartbeat_authkey"]),
+    ("heartbeat", ["heartbeat_stonith_hosts", "params"]), ("pacemaker", ["pacemaker_fence_secrets"]),
+]
+
+
+@pytest.mark.parametrize("role,path", SECRET_OPTIONS, ids=[".".join(p) for dummy, p in SECRET_OPTIONS])
+def test_every_secret_bearing_role_option_is_no_log(role, path):
+    spec = yaml.safe_load((COLLECTION / "roles" / role / "meta/argument_specs.yml").read_text())
+    option = {"options": spec["argument_specs"]["main"]["options"]}
+    for name in path:
+        option = option["options"][name]
+    assert option.get("no_log") is True, "%s %s is logged" % (role, ".".join(path))
+
+
+@pytest.mark.parametrize("module,option", [("drbd_resource", "shared_secret"), ("pacemaker_cib", "secrets")])
+def test_every_secret_bearing_module_option_is_no_log(module, option):
+    source = (COLLECTION / "plugins/modules" / (module + ".py")).read_text()
+    assert re.search(r"\b%s=dict\([^)]*no_log=True" % option, source), "%s %s is logged" % (module, option)
