@@ -18,7 +18,6 @@ from __future__ import annotations
 # command to ask and how to turn the answer into one shape. Nothing here
 # writes: every command it runs is a query.
 
-import os
 import re
 import shlex
 
@@ -29,11 +28,9 @@ from ansible_collections.hacluster.drbd.plugins.module_utils.drbd_status import 
     parse_drbdsetup_json,
     parse_proc_drbd,
 )
+from ansible_collections.hacluster.drbd.plugins.module_utils.runner import runner_for
 
 PROC_DRBD = "/proc/drbd"
-
-# Tool messages are matched and shown to users; they must not be translated.
-C_LOCALE = {"LC_ALL": "C", "LANG": "C"}
 
 DIALECTS = ("0.7", "8.3", "8.4", "9")
 
@@ -52,21 +49,14 @@ _JSON_NO_ESTIMATE = 987654321
 
 
 def run_drbd(module, argv, check=True, data=None):
-    """Run a DRBD tool. argv is a list; nothing goes through a shell.
+    """Run a DRBD tool through the collection's command runner (argv list, C locale).
 
     With check, a non-zero exit ends the module with the tool's first
     stderr line in the message and the full output in the result.
     """
     if isinstance(argv, (str, bytes)):
         raise TypeError("run_drbd takes an argv list, not a command string")
-    argv = [str(arg) for arg in argv]
-    rc, out, err = module.run_command(argv, environ_update=dict(C_LOCALE), data=data)
-    if check and rc != 0:
-        module.fail_json(
-            msg="%s failed (rc=%d): %s" % (os.path.basename(argv[0]), rc, first_line(err, out)),
-            cmd=shlex.join(argv), rc=rc, stdout=out, stderr=err,
-        )
-    return rc, out, err
+    return runner_for(module).run(argv, data=data, check=check)
 
 
 # ---------------------------------------------------------------------------
@@ -561,10 +551,7 @@ def read_state(module, resource, versions):
 
 def run_drbd_failed(module, argv, rc, out, err, hint=None, **extra):
     """fail_json in run_drbd's wording, for callers that looked at rc first."""
-    msg = "%s failed (rc=%d): %s" % (os.path.basename(argv[0]), rc, first_line(err, out))
-    if hint:
-        msg = "%s. %s" % (msg, hint)
-    module.fail_json(msg=msg, cmd=shlex.join(argv), rc=rc, stdout=out, stderr=err, **extra)
+    runner_for(module).fail(argv, rc, out, err, hint=hint, **extra)
 
 
 def progress(state):

@@ -181,6 +181,14 @@ split_brain:
       role: Secondary
       disk: UpToDate
       hint: "r0: the connection to peer is StandAlone ..."
+commands_run:
+  description:
+    - Every command the module ran, read-only probes included, as shell text with secrets masked (the collection's
+      one command runner keeps them).
+  returned: always
+  type: list
+  elements: str
+  sample: ["drbdadm --version", "drbdadm sh-resources"]
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -200,6 +208,7 @@ from ansible_collections.hacluster.drbd.plugins.module_utils.drbd_status import 
     parse_drbdadm_status,
     parse_proc_drbd,
 )
+from ansible_collections.hacluster.drbd.plugins.module_utils.runner import runner_for
 
 
 def split_brain_hints(name, state):
@@ -230,7 +239,8 @@ def main():
     )
     wanted = module.params["resource"]
     versions = detect_versions(module)
-    result = {"changed": False, "versions": versions, "proc_drbd": None, "status": None,
+    result = {"changed": False, "commands_run": runner_for(module).ran, "versions": versions, "proc_drbd": None,
+              "status": None,
               "resources": {}, "split_brain": []}
 
     proc_text = read_proc_drbd() if versions["kernel"] else None

@@ -180,6 +180,14 @@ versions:
   returned: always
   type: dict
   sample: {kernel: 8.4.11, api: 1, proto: [86, 101], utils: 9.22.0, dialect: "8.4", compatible: true, problem: null}
+commands_run:
+  description:
+    - Every command the module ran, read-only probes included, as shell text with secrets masked (the collection's
+      one command runner keeps them).
+  returned: always
+  type: list
+  elements: str
+  sample: ["drbdadm --version", "drbdadm sh-resources"]
 """
 
 import re
@@ -197,6 +205,7 @@ from ansible_collections.hacluster.drbd.plugins.module_utils.drbd import (
     run_drbd_failed,
 )
 from ansible_collections.hacluster.drbd.plugins.module_utils.model import resource_name_error
+from ansible_collections.hacluster.drbd.plugins.module_utils.runner import runner_for
 
 POLL_SECONDS = 2
 # Current UUID of metadata that create-md just wrote (UUID_JUST_CREATED);
@@ -324,7 +333,8 @@ class RoleRun(object):
         self.module = module
         self.name = module.params["name"]
         self.wanted = ROLES[module.params["state"]]
-        self.result = {"changed": False, "role_before": None, "role_after": None, "commands": [],
+        self.result = {"changed": False, "commands_run": runner_for(module).ran, "role_before": None,
+                       "role_after": None, "commands": [],
                        "state": None, "progress": None, "versions": None}
         self.deadline = time.monotonic() + module.params["timeout"]
 

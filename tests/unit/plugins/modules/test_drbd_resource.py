@@ -481,6 +481,30 @@ def test_up_keeps_existing_meta_data(target, tmp_path, etc):
     assert host.argvs("blkid") == [] and host.argvs("wipefs") == []
 
 
+DISCARD_RULES = [(("drbdmeta", "v08"), cap("drbdmeta_v08_dump_md_ext4")), (("drbdmeta", "v09"), cap("drbdmeta_v09_dump_md_ext4")),
+                 (("blkid",), cap("blkid_ext4")), (("wipefs", "--no-act"), cap("wipefs_ext4")),
+                 (("wipefs", "--all"), cap("wipefs_all_ext4")), (("modprobe",), QUIET_SUCCESS),
+                 (("drbdadm-84", "create-md", "--force", "r0"), cap("create_md_84_force_after_wipefs")),
+                 (("drbdadm-84", "up", "r0"), QUIET_SUCCESS)]
+
+
+@pytest.mark.parametrize("rules,params", [(BLANK_PROBES + UP_RULES, {}),
+                                          (DISCARD_RULES, {"discard_existing_data": True})],
+                         ids=["blank disk", "discard existing data"])
+def test_check_mode_reports_exactly_the_commands_apply_runs(target, tmp_path, etc, rules, params):
+    seed_config(etc)
+    proc = fixture_text("drbd", "8.4.2", "proc_drbd.txt")
+    checked = target(Host(rules, versions=[NO_MODULE], proc=proc))
+    predicted = run(tmp_path, etc, check=True, state="up", **params)
+    assert checked.writes == []
+    target(Host(rules, versions=[NO_MODULE, KERNEL_84], proc=proc))
+    applied = run(tmp_path, etc, state="up", **params)
+    assert predicted["failed"] is False and applied["failed"] is False
+    assert predicted["commands"] == applied["commands"]
+    assert predicted.get("destroyed") == applied.get("destroyed")
+    assert [c.split()[0] for c in applied["commands"]][-1].endswith("drbdadm-84")
+
+
 def test_up_is_a_no_op_when_the_kernel_matches_the_configuration(target, tmp_path, etc):
     seed_config(etc)
     host = target(Host([(("drbdadm-84", "-d", "adjust", "r0"), QUIET_SUCCESS)], versions=[KERNEL_84],

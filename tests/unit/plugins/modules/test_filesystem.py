@@ -65,7 +65,7 @@ class Device(object):
 
     def run_command(self, module, args, **kwargs):
         assert isinstance(args, list), "argv lists only, never a shell string"
-        assert kwargs.get("environ_update") == {"LC_ALL": "C"}
+        assert kwargs.get("environ_update") == {"LC_ALL": "C", "LANG": "C"}
         self.calls.append(list(args))
         tool = os.path.basename(args[0])
         if tool == "blkid" or args[1:3] == ["--no-act", "--parsable"]:
