@@ -924,7 +924,7 @@ def check_primary_secondary(inp):
         if isinstance(nodes, list) and sorted(nodes) != sorted(inp.play_hosts):
             inp.problem("drbd_resources[%s].nodes" % res["name"], "%s are not the topology's nodes %s"
                         % (show(nodes), show(inp.play_hosts)))
-    check_drbd(inp)
+    drbd = check_drbd(inp)
     groups = [{"node": preferred, "resources": [
         {"agent": "drbddisk", "args": [res["name"] if res else ""]},
         {"agent": "Filesystem", "args": [device or "", mount or "", inp.get("primary_secondary_fstype", "ext4")]},
@@ -949,7 +949,7 @@ def check_primary_secondary(inp):
                       "__primary_secondary_device": device,
                       "__primary_secondary_heartbeat_groups": groups})
     return {"cluster_ip": str(ip_address(ip)) if ip else None, "addresses": own_addresses(inp),
-            "heartbeat": hb}
+            "heartbeat": hb, "drbd": drbd}
 
 
 def cluster_service_ip(views, problems, variable):
@@ -966,6 +966,7 @@ def cluster_service_ip(views, problems, variable):
 def cluster_primary_secondary(views, problems, host_of):
     cluster_service_ip(views, problems, "primary_secondary_cluster_ip")
     cluster_heartbeat({h: v["heartbeat"] for h, v in views.items()}, problems, host_of)
+    cluster_drbd({h: v["drbd"] for h, v in views.items()}, problems, host_of)
 
 
 # ---------------------------------------------------------------------------
@@ -1147,15 +1148,17 @@ def check_iscsi_target(inp):
     if ip is not None and str(ip_address(ip)) in own_addresses(inp):
         inp.problem("iscsi_target_cluster_ip", "%s is also this node's address, not a node's own address; the "
                     "cluster IP must be an address of its own" % ip)
-    check_drbd(inp)
+    drbd = check_drbd(inp)
     pm = check_pacemaker(inp.with_values(pacemaker_nodes=list(inp.play_hosts)))
     inp.facts.update({"__iscsi_target_resource": res["name"] if res else None, "__iscsi_target_device": device})
-    return {"cluster_ip": str(ip_address(ip)) if ip else None, "addresses": own_addresses(inp), "pacemaker": pm}
+    return {"cluster_ip": str(ip_address(ip)) if ip else None, "addresses": own_addresses(inp), "pacemaker": pm,
+            "drbd": drbd}
 
 
 def cluster_iscsi_target(views, problems, host_of):
     cluster_service_ip(views, problems, "iscsi_target_cluster_ip")
     cluster_pacemaker({h: v["pacemaker"] for h, v in views.items()}, problems, host_of)
+    cluster_drbd({h: v["drbd"] for h, v in views.items()}, problems, host_of)
 
 
 def check_iscsi_initiator(inp):

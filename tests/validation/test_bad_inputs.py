@@ -881,6 +881,10 @@ MODEL_CASES = [
     ("primary_secondary", "heartbeat key short", m_ps(heartbeat_authkey="short"), "heartbeat_authkey", N1),
     ("primary_secondary", "drbd port out of range", m_ps(drbd_resources=[r0(port=99999)]),
      "drbd_resources[r0].port", N1),
+    ("primary_secondary", "resources differ per node", m_ps(host={N2: {"drbd_resources": [r0(port=7790)]}}),
+     "drbd_resources", N1),
+    ("primary_secondary", "drbd address twice", m_ps(host={N2: {"drbd_address": "192.168.102.11"}}),
+     "drbd_address", N2),
     # --- pacemaker
     ("pacemaker", "nodes one", m_pm(pacemaker_nodes=["node1"]), "pacemaker_nodes", N1),
     ("pacemaker", "cluster name with newline", m_pm(pacemaker_cluster_name="c1" + NL + "}"), "pacemaker_cluster_name", N1),
@@ -993,6 +997,10 @@ MODEL_CASES = [
         pacemaker_fence_secrets={}), "pacemaker_fence_devices[fence_node1].params", N1),
     ("iscsi_target", "drbd minor out of range", m_iscsi(drbd_resources=[r0(minor=2 ** 21)]),
      "drbd_resources[r0].minor", N1),
+    ("iscsi_target", "resources differ per node", m_iscsi(host={N2: {"drbd_resources": [r0(port=7790)]}}),
+     "drbd_resources", N1),
+    ("iscsi_target", "link address used twice", m_iscsi(host={N2: {"pacemaker_link_addresses": [
+        "192.168.103.11", "192.168.101.12"]}}), "pacemaker_link_addresses", N2),
     # --- iscsi_initiator
     ("iscsi_initiator", "name missing", m_init(iscsi_initiator_name=""), "iscsi_initiator_name", "client1"),
     ("iscsi_initiator", "name with newline", m_init(iscsi_initiator_name=CLIENT_IQN + NL), "iscsi_initiator_name",
