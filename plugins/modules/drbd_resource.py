@@ -952,8 +952,8 @@ class DrbdResource(object):
                           "to accept that; nothing was changed"
                           % (self.name, host["disk"], "; ".join(s.rsplit(" on the data disk ", 1)[0] for s in data)))
         if data:
-            self.destroyed.append({"device": host["disk"], "signatures": [s.rsplit(" on the data disk ", 1)[0]
-                                                                        for s in data]})
+            found = [s.rsplit(" on the data disk ", 1)[0] for s in data]
+            self.destroyed.append({"device": host["disk"], "signatures": found})
         if not signatures:
             return {"action": "create", "device": target, "signatures": []}
         if not discard:
@@ -1170,8 +1170,8 @@ def argument_problem(params):
         where = "hosts[%s]" % host.get("name")
         checks.append((where + ".name", model.hostname_error(host.get("name"))))
         address = host.get("address") or ""
-        checks.append((where + ".address", model.address_error(address[1:-1] if address.startswith("[") else address,
-                                                                        loopback=True)))
+        address = address[1:-1] if address.startswith("[") else address
+        checks.append((where + ".address", model.address_error(address, loopback=True)))
         checks.append((where + ".port", model.port_error(host.get("port"))))
         if host.get("minor") is not None:
             checks.append((where + ".minor", model.minor_error(host["minor"])))

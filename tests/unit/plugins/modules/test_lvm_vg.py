@@ -86,7 +86,10 @@ def host(monkeypatch):
         def fail_json(module, **result):
             raise Failed(result)
 
-        monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda module, args, **kw: target.run_command(module, args, **kw))
+        def run_command(module, args, **kwargs):
+            return target.run_command(module, args, **kwargs)
+
+        monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
         monkeypatch.setattr(basic.AnsibleModule, "get_bin_path",
                             lambda module, name, required=False, opt_dirs=None: "/usr/sbin/" + name)
         monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
