@@ -1191,3 +1191,17 @@ def test_every_secret_bearing_role_option_is_no_log(role, path):
 def test_every_secret_bearing_module_option_is_no_log(module, option):
     source = (COLLECTION / "plugins/modules" / (module + ".py")).read_text()
     assert re.search(r"\b%s=dict\([^)]*no_log=True" % option, source), "%s %s is logged" % (module, option)
+
+
+@pytest.mark.parametrize("role", sorted(p.parent.parent.name for p in (HERE.parent.parent / "roles").glob("*/defaults/main.yml")))
+def test_argument_specs_match_the_defaults(role):
+    roles = HERE.parent.parent / "roles"
+    defaults = yaml.safe_load((roles / role / "defaults/main.yml").read_text()) or {}
+    spec = yaml.safe_load((roles / role / "meta/argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+    assert sorted(defaults) == sorted(k for k in spec if k in defaults or "default" in spec[k]), role
+    for name, value in defaults.items():
+        if (isinstance(value, str) and "{{" in value) or spec[name].get("required"):
+            # Computed defaults, and placeholders of options the spec makes the user set.
+            continue
+        assert spec[name].get("default") == value, "%s: %s defaults to %r, its argument spec says %r" % (
+            role, name, value, spec[name].get("default"))
