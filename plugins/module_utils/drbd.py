@@ -18,7 +18,6 @@ from __future__ import annotations
 # command to ask and how to turn the answer into one shape. Nothing here
 # writes: every command it runs is a query.
 
-import os
 import re
 import shlex
 
@@ -29,11 +28,9 @@ from ansible_collections.hacluster.drbd.plugins.module_utils.drbd_status import 
     parse_drbdsetup_json,
     parse_proc_drbd,
 )
+from ansible_collections.hacluster.drbd.plugins.module_utils.runner import runner_for
 
 PROC_DRBD = "/proc/drbd"
-
-# Tool messages are matched and shown to users; they must not be translated.
-C_LOCALE = {"LC_ALL": "C", "LANG": "C"}
 
 DIALECTS = ("0.7", "8.3", "8.4", "9")
 
@@ -52,21 +49,14 @@ _JSON_NO_ESTIMATE = 987654321
 
 
 def run_drbd(module, argv, check=True, data=None):
-    """Run a DRBD tool. argv is a list; nothing goes through a shell.
+    """Run a DRBD tool through the collection's command runner (argv list, C locale).
 
     With check, a non-zero exit ends the module with the tool's first
     stderr line in the message and the full output in the result.
     """
     if isinstance(argv, (str, bytes)):
         raise TypeError("run_drbd takes an argv list, not a command string")
-    argv = [str(arg) for arg in argv]
-    rc, out, err = module.run_command(argv, environ_update=dict(C_LOCALE), data=data)
-    if check and rc != 0:
-        module.fail_json(
-            msg="%s failed (rc=%d): %s" % (os.path.basename(argv[0]), rc, first_line(err, out)),
-            cmd=shlex.join(argv), rc=rc, stdout=out, stderr=err,
-        )
-    return rc, out, err
+    return runner_for(module).run(argv, data=data, check=check)
 
 
 # ---------------------------------------------------------------------------
@@ -378,17 +368,29 @@ def _finish(state):
     return state
 
 
-def state_from_proc(resource, proc, minors):
+# DRBD 8.4 lists a minor that exists in the kernel but is StandAlone, Diskless
+# and Secondary as "cs:Unconfigured" (drbd_proc.c). Such a minor is there:
+# `drbdadm up` fails on it ("Minor or volume exists already"), `down` removes
+# it and `adjust` attaches and connects it. Before 8.4 the kernel lists every
+# minor it ever set up the same way, and `up` configures it.
+_UNCONFIGURED_84 = {"cstate": "Unconfigured", "role": "Secondary", "peer_role": "Unknown", "disk": "Diskless",
+                    "peer_disk": "DUnknown", "sync": None}
+
+
+def state_from_proc(resource, proc, minors, dialect=None):
     """Normalised state of the minors of one resource in parsed /proc/drbd
     (0.7 and 8.x: one device per volume, one peer, named "peer")."""
     devices = [proc["devices"].get(minor) for minor in minors]
-    if all(dev is None or dev["cstate"] == "Unconfigured" for dev in devices):
+    if dialect == "8.4":
+        devices = [dict(dev, **_UNCONFIGURED_84) if dev is not None and dev["cstate"] == "Unconfigured" else dev
+                   for dev in devices]
+    if all(dev is None or (dev["cstate"] == "Unconfigured" and dev["role"] is None) for dev in devices):
         return _absent(resource, PROC_DRBD)
     state = _absent(resource, PROC_DRBD)
     state["exists"] = True
     peer = {"name": "peer", "role": None, "connection": None, "volumes": []}
     for index, (minor, dev) in enumerate(zip(minors, devices)):
-        if dev is None or dev["cstate"] == "Unconfigured":
+        if dev is None or dev["role"] is None:
             # One volume up and another not: report the hole, decide nothing on it.
             state["volumes"].append({"volume": index, "minor": minor, "disk": None})
             peer["volumes"].append({"volume": index, "replication": None, "peer_disk": None,
@@ -402,13 +404,13 @@ def state_from_proc(resource, proc, minors):
         sync = None
         if dev["sync"] is not None:
             sync = {"percent": dev["sync"]["percent"], "eta_seconds": dev["sync"]["finish_seconds"],
-                    "speed": dev["sync"]["speed_kib_s"]}
+                    "speed": dev["sync"]["speed_kib_s"], "average": dev["sync"].get("average_kib_s")}
         peer["volumes"].append({"volume": index, "replication": _replication_of_cstate(dev["cstate"]),
                                 "peer_disk": dev["peer_disk"], "peer_client": None, "sync": sync})
     state["peers"] = [peer]
     _finish(state)
     # The 8.x combined state straight from the kernel, not rebuilt.
-    first = next((dev for dev in devices if dev is not None and dev["cstate"] != "Unconfigured"), None)
+    first = next((dev for dev in devices if dev is not None and dev["role"] is not None), None)
     state["cstate"] = first["cstate"]
     return state
 
@@ -424,7 +426,10 @@ def _json_sync(pv):
         speed = int(round(speed * 1024))
     else:
         speed = None
-    return {"percent": float(pv["done"]), "eta_seconds": int(eta) if eta is not None else None, "speed": speed}
+    average = pv.get("db/dt [MiB/s]")
+    average = int(round(average * 1024)) if isinstance(average, (int, float)) else None
+    return {"percent": float(pv["done"]), "eta_seconds": int(eta) if eta is not None else None, "speed": speed,
+            "average": average}
 
 
 def state_from_status(resource, res, source):
@@ -497,7 +502,8 @@ def read_state(module, resource, versions):
     peer_disk, peer_client, sync}]}], peer_roles, peer_disks, connection
     (9 names: Connected, Connecting, StandAlone...), cstate (8.x names:
     Connected, WFConnection, SyncSource...), sync: {percent, eta_seconds,
-    speed (KiB/s)} or None}.
+    speed (KiB/s, the last seconds), average (KiB/s since the resync
+    started)} or None}.
 
     DRBD 9 lists no devices in /proc/drbd, so it is read with
     `drbdsetup status --json` (drbd-utils 8.9.8 and later; text status
@@ -540,15 +546,12 @@ def read_state(module, resource, versions):
         proc = parse_proc_drbd(proc_text)
     except DrbdParseError as exc:
         module.fail_json(msg="cannot parse %s: %s" % (PROC_DRBD, exc), proc_drbd=proc_text)
-    return state_from_proc(resource, proc, minors)
+    return state_from_proc(resource, proc, minors, versions.get("dialect"))
 
 
 def run_drbd_failed(module, argv, rc, out, err, hint=None, **extra):
     """fail_json in run_drbd's wording, for callers that looked at rc first."""
-    msg = "%s failed (rc=%d): %s" % (os.path.basename(argv[0]), rc, first_line(err, out))
-    if hint:
-        msg = "%s. %s" % (msg, hint)
-    module.fail_json(msg=msg, cmd=shlex.join(argv), rc=rc, stdout=out, stderr=err, **extra)
+    runner_for(module).fail(argv, rc, out, err, hint=hint, **extra)
 
 
 def progress(state):
@@ -559,6 +562,7 @@ def progress(state):
         "percent": sync.get("percent"),
         "eta_seconds": sync.get("eta_seconds"),
         "speed_kib_s": sync.get("speed"),
+        "average_kib_s": sync.get("average"),
         "cstate": state.get("cstate"),
         "disk": state.get("disk"),
         "peer_disk": peer_disks[0] if peer_disks else None,

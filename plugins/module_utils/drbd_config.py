@@ -235,10 +235,10 @@ def _scalar(value, where, dialect, quote=False):
     text = str(value)
     if text == "":
         _fail("%s is empty", where)
-    if dialect == "0.7" and _NUMBER_RE.match(text) and len(text.rstrip("kmgKMGsS")) > 9:
+    if dialect == "0.7" and _NUMBER_RE.fullmatch(text) and len(text.rstrip("kmgKMGsS")) > 9:
         # The 0.7 scanner exits with "number exceeds limit of 9 digits".
         _fail("%s = %s has more than 9 digits, which DRBD 0.7 cannot parse", where, text)
-    if quote or not _BARE_RE.match(text):
+    if quote or not _BARE_RE.fullmatch(text):
         return _quote(text, where, dialect)
     if dialect == "0.7" and len(text) > 80:
         _fail("%s is %d characters long; DRBD 0.7 allows at most 80", where, len(text))
@@ -277,7 +277,7 @@ def _normalize_options(section, options):
         if not isinstance(raw_key, str):
             _fail("%s has a non-string option name %r", section, raw_key)
         key = raw_key.strip().lower().replace("_", "-")
-        if not _KEY_RE.match(key):
+        if not _KEY_RE.fullmatch(key):
             _fail("%s.%s is not a valid DRBD option name", section, raw_key)
         if key in result:
             _fail("%s.%s is given twice (spelt with '-' and with '_')", section, key)
@@ -390,9 +390,9 @@ def _device(host, dialect):
     if device is None and minor is None:
         _fail("hosts[%s] needs device (/dev/drbdN) or minor", name)
     if device is not None:
-        if not isinstance(device, str) or not _PATH_RE.match(device):
+        if not isinstance(device, str) or not _PATH_RE.fullmatch(device):
             _fail("hosts[%s].device %r is not a device path", name, device)
-        m = _DRBD_DEV_RE.match(device)
+        m = _DRBD_DEV_RE.fullmatch(device)
         if m:
             if minor is not None and int(m.group("minor")) != minor:
                 _fail("hosts[%s]: device %s and minor %d disagree", name, device, minor)
@@ -418,7 +418,7 @@ def parse_meta_disk(value, dialect="9"):
         return {"kind": "internal", "path": None, "index": None}
     if not isinstance(value, str):
         _fail("meta_disk must be 'internal' or a device path, not %r", value)
-    m = _META_RE.match(value.strip())
+    m = _META_RE.fullmatch(value.strip())
     if not m:
         _fail("meta_disk %r must be 'internal', /dev/PATH or /dev/PATH[INDEX]", value)
     if m.group("index") is None:
@@ -459,7 +459,7 @@ def normalize_hosts(hosts, dialect):
         if unknown:
             _fail("hosts[%d] has unknown keys: %s", index, ", ".join(unknown))
         name = host.get("name")
-        if not isinstance(name, str) or not _HOST_NAME_RE.match(name) or len(name) > 80:
+        if not isinstance(name, str) or not _HOST_NAME_RE.fullmatch(name) or len(name) > 80:
             _fail("hosts[%d].name %r must be the node's host name (uname -n)", index, name)
         if name in seen_names:
             _fail("host %s is listed twice", name)
@@ -473,7 +473,7 @@ def normalize_hosts(hosts, dialect):
         if disk == "none":
             if dialect != "9":
                 _fail("hosts[%s].disk none (a diskless node) needs DRBD 9", name)
-        elif not isinstance(disk, str) or not _PATH_RE.match(disk):
+        elif not isinstance(disk, str) or not _PATH_RE.fullmatch(disk):
             _fail("hosts[%s].disk must be the backing block device path, not %r", name, disk)
         minor, device_text = _device(host, dialect)
         meta = parse_meta_disk(host.get("meta_disk"), dialect)
@@ -523,7 +523,7 @@ def _render_host(host, dialect):
 # ---------------------------------------------------------------------------
 
 def check_resource_name(name, dialect="9"):
-    if not isinstance(name, str) or not _RES_NAME_RE.match(name) or len(name) > 80:
+    if not isinstance(name, str) or not _RES_NAME_RE.fullmatch(name) or len(name) > 80:
         # drbd-utils 9.2 enforces [0-9A-Za-z.+_-]; the name is also a file name.
         _fail("resource name %r must match [A-Za-z0-9][A-Za-z0-9._+-]* (at most 80 characters)", name)
     if dialect == "0.7" and "+" in name:

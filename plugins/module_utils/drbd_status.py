@@ -168,6 +168,7 @@ def _new_sync(m):
         "done_kib": total - left,
         "finish_seconds": None,
         "speed_kib_s": None,
+        "average_kib_s": None,
         "want_kib_s": None,
         "stalled": False,
     }
@@ -179,6 +180,9 @@ def _apply_finish(line, sync):
         raise DrbdParseError("unrecognised resync progress line: %r" % line)
     sync["finish_seconds"] = int(m.group("h")) * 3600 + int(m.group("m")) * 60 + int(m.group("s"))
     sync["speed_kib_s"] = _kib(m.group("speed"))
+    # "(avg)" is the average since the resync started; with drbd_proc_details >= 1 the kernel prints
+    # "(short -- since start)".
+    sync["average_kib_s"] = _kib(m.group("avg2") or m.group("avg"))
     sync["want_kib_s"] = _kib(m.group("want")) if m.group("want") else None
     sync["stalled"] = bool(m.group("stalled"))
 

@@ -70,7 +70,7 @@ def parse_pacemakerd_version(text: str) -> str:
 
 
 def _check_id(value, what: str) -> str:
-    if not isinstance(value, str) or not ID_RE.match(value):
+    if not isinstance(value, str) or not ID_RE.fullmatch(value):
         raise CibError(f"{what}: {value!r} is not a valid CIB id (a letter or _, then letters, digits, _ . -)")
     return value
 

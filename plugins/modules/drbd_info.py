@@ -145,7 +145,10 @@ status:
 resources:
   description:
     - Normalised live state per resource, the same shape as RV(hacluster.drbd.drbd_role#module:state).
-    - C(exists) is false for a configured resource that is not up.
+    - C(exists) is false for a configured resource that is not up. A DRBD 8.4 minor that the kernel lists as
+      C(Unconfigured) exists (C(cstate) Unconfigured, Secondary, Diskless).
+    - C(sync) holds C(percent), C(eta_seconds), C(speed) (KiB/s over the last seconds) and C(average) (KiB/s since
+      the resync started) while a resync runs.
   returned: always
   type: dict
   sample:
@@ -178,6 +181,14 @@ split_brain:
       role: Secondary
       disk: UpToDate
       hint: "r0: the connection to peer is StandAlone ..."
+commands_run:
+  description:
+    - Every command the module ran, read-only probes included, as shell text with secrets masked (the collection's
+      one command runner keeps them).
+  returned: always
+  type: list
+  elements: str
+  sample: ["drbdadm --version", "drbdadm sh-resources"]
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -197,6 +208,7 @@ from ansible_collections.hacluster.drbd.plugins.module_utils.drbd_status import 
     parse_drbdadm_status,
     parse_proc_drbd,
 )
+from ansible_collections.hacluster.drbd.plugins.module_utils.runner import runner_for
 
 
 def split_brain_hints(name, state):
@@ -206,7 +218,7 @@ def split_brain_hints(name, state):
     as "peer". DRBD 9 keeps a connection object for each configured peer,
     and only those are listed."""
     hints = []
-    if not state["exists"]:
+    if not state["exists"] or state.get("cstate") == "Unconfigured":
         return hints
     for peer in state["peers"]:
         if peer["connection"] != "StandAlone":
@@ -227,7 +239,8 @@ def main():
     )
     wanted = module.params["resource"]
     versions = detect_versions(module)
-    result = {"changed": False, "versions": versions, "proc_drbd": None, "status": None,
+    result = {"changed": False, "commands_run": runner_for(module).ran, "versions": versions, "proc_drbd": None,
+              "status": None,
               "resources": {}, "split_brain": []}
 
     proc_text = read_proc_drbd() if versions["kernel"] else None
@@ -243,8 +256,10 @@ def main():
     if versions["kernel"] and status_text_supported(versions):
         argv = ["drbdadm", "status", wanted or "all"]
         rc, out, err = run_drbd(module, argv, check=False)
-        if rc == 10 and "No such resource" in err:
-            out = ""
+        if rc == 10 and ("No such resource" in err or "terminated with exit code 10" in err):
+            # A configured resource that is not up: drbdadm still printed the ones that are, and exits 10
+            # for the rest. Keep what it printed; read_state reports the others as not up.
+            pass
         elif rc == 1 and "no resources defined" in err:
             # drbd-utils 9.22 with an 8.4 module and an empty configuration:
             # nothing to report is not a failure.

@@ -273,12 +273,19 @@ status:
   returned: always
   type: dict
   sample: {exists: true, role: Secondary, disk: Inconsistent, cstate: WFConnection, minor: 0}
+commands_run:
+  description:
+    - Every command the module ran, read-only probes included, as shell text with secrets masked (the collection's
+      one command runner keeps them).
+  returned: always
+  type: list
+  elements: str
+  sample: ["drbdadm --version", "drbdadm sh-resources"]
 """
 
 import errno
 import glob
 import os
-import re
 import shlex
 import shutil
 import stat
@@ -287,6 +294,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hacluster.drbd.plugins.module_utils import drbd_config as cfg
+from ansible_collections.hacluster.drbd.plugins.module_utils import model
 from ansible_collections.hacluster.drbd.plugins.module_utils.blockdev import (
     ProbeError,
     device_size,
@@ -305,6 +313,7 @@ from ansible_collections.hacluster.drbd.plugins.module_utils.drbd_status import 
     parse_drbdsetup_json,
     parse_proc_drbd,
 )
+from ansible_collections.hacluster.drbd.plugins.module_utils.runner import runner_for
 
 # drbdadm reads these before drbd.conf; a stray one silently wins.
 _SHADOWING_FILES = ("drbd-90.conf", "drbd-84.conf", "drbd-83.conf", "drbd-82.conf", "drbd-08.conf", "drbd-07.conf")
@@ -317,7 +326,6 @@ V07_MAGIC = (0x83740267 + 3).to_bytes(4, "big")
 V07_MAGIC_OFFSET = 28
 
 _NO_MD = "No valid meta data found"
-_SETUP_SECRET_RE = re.compile(r"(--shared-secret[= ])(\S+)")
 
 
 def tool_exists(path):
@@ -428,7 +436,10 @@ class DrbdResource(object):
         self.scratch = None
         self.scratch_main = None
         self.adjust_conf = self.conf_path
-        self.result = {"changed": False, "commands": self.commands, "config_files": []}
+        # The secret joins the runner's masks before anything runs: drbdsetup echoes it on failure.
+        self.runner = runner_for(module, secrets=[module.params.get("shared_secret")])
+        self.result = {"changed": False, "commands": self.commands, "config_files": [],
+                       "commands_run": self.runner.ran}
 
     # -- helpers ---------------------------------------------------------
     def fail(self, msg, **extra):
@@ -439,10 +450,7 @@ class DrbdResource(object):
         self.module.fail_json(msg=self.mask(msg), **result)
 
     def mask(self, text):
-        secret = self.params.get("shared_secret")
-        if text and secret:
-            text = text.replace(secret, cfg.MASK)
-        return text
+        return self.runner.mask(text)
 
     def bin(self, name):
         path = self.module.get_bin_path(name)
@@ -866,7 +874,7 @@ class DrbdResource(object):
             proc = parse_proc_drbd(text)
         except DrbdParseError as exc:
             self.fail("cannot parse /proc/drbd: %s" % exc)
-        return state_from_proc(self.name, proc, minors)
+        return state_from_proc(self.name, proc, minors, self.dialect)
 
     def probe_signatures(self, path):
         """Signatures on a device, or raise Refusal when the probes cannot tell."""
@@ -931,6 +939,21 @@ class DrbdResource(object):
             for sig in self.probe_signatures(target):
                 if sig not in signatures:
                     signatures.append(sig)
+        data = []
+        if meta["kind"] != "internal" and host["disk"] != "none":
+            # External meta data leaves the data disk out of the probes above, yet the initial sync
+            # overwrites it on the peer: it must be shown blank too.
+            data = ["%s on the data disk %s" % (sig, host["disk"]) for sig in self.probe_signatures(host["disk"])]
+        if not signatures and not data:
+            return {"action": "create", "device": target, "signatures": []}
+        if data and not discard:
+            raise Refusal("refusing to create DRBD meta data for %s: its data disk %s holds %s, which the initial "
+                          "sync would overwrite on the node that is not its source. Set discard_existing_data: true "
+                          "to accept that; nothing was changed"
+                          % (self.name, host["disk"], "; ".join(s.rsplit(" on the data disk ", 1)[0] for s in data)))
+        if data:
+            found = [s.rsplit(" on the data disk ", 1)[0] for s in data]
+            self.destroyed.append({"device": host["disk"], "signatures": found})
         if not signatures:
             return {"action": "create", "device": target, "signatures": []}
         if not discard:
@@ -952,22 +975,35 @@ class DrbdResource(object):
             return self.drbdadm("--", "--force", "create-md", self.name)
         return self.drbdadm("create-md", "--force", self.name)
 
-    def create_metadata(self, plan):
-        if plan["action"] == "discard":
-            self.destroyed.append({"device": plan["device"], "signatures": list(plan["signatures"])})
-            if any(not s.startswith("unrecognised data") for s in plan["signatures"]):
-                self.run_change([self.bin("wipefs"), "--all", plan["device"]])
+    def up_plan(self, md_plan):
+        """The one list of commands that bring the resource up: check mode reports it, apply runs it.
+        Each step is (kind, argv, stdin)."""
+        plan = []
+        if not self.versions.get("kernel"):
+            plan.append(("modprobe", [self.bin("modprobe"), "drbd"], None))
+        if md_plan and md_plan["action"] == "discard":
+            self.destroyed.append({"device": md_plan["device"], "signatures": list(md_plan["signatures"])})
+            if any(not s.startswith("unrecognised data") for s in md_plan["signatures"]):
+                plan.append(("wipefs", [self.bin("wipefs"), "--all", md_plan["device"]], None))
             if self.dialect != "0.7":
-                self.run_change(self.create_md_argv(True), data="yes")
+                plan.append(("create-md", self.create_md_argv(True), "yes"))
+        elif md_plan and md_plan["action"] == "create" and self.dialect != "0.7":
+            # Blank by our probes: create-md without --force, so that drbdmeta's own check for data gets a
+            # say. On a non-terminal stdin drbd-utils >= 9.20.1 answers every question "no"; older ones read
+            # the "no".
+            plan.append(("create-md-unforced", self.create_md_argv(False), "no"))
+        plan.append(("up", self.drbdadm("up", self.name), None))
+        return plan
+
+    def apply(self, step, device):
+        kind, argv, data = step
+        if kind != "create-md-unforced":
+            self.run_change(argv, data=data)
+            if kind == "modprobe":
+                self.check_loaded_module()
             return
-        if self.dialect == "0.7":
-            return
-        # Blank by our probes: create-md without --force, so that drbdmeta's
-        # own check for data gets a say. On a non-terminal stdin drbd-utils
-        # >= 9.20.1 answers every question "no"; older ones read the "no".
-        argv = self.create_md_argv(False)
         self.commands.append(_join(argv))
-        rc, out, err = self.run(argv, data="no")
+        rc, out, err = self.run(argv, data=data)
         if rc == 0:
             self.changed = True
             return
@@ -976,18 +1012,13 @@ class DrbdResource(object):
         if not self.params["discard_existing_data"]:
             self.fail("drbdmeta refused to create meta data on %s without confirmation (rc=%d): %s. Set "
                       "discard_existing_data: true to overwrite it; nothing was changed"
-                      % (plan["device"], rc, " / ".join(said) or "no output"),
-                      cmd=_join(argv), rc=rc, stdout=out, stderr=err)
-        self.destroyed.append({"device": plan["device"],
+                      % (device, rc, " / ".join(said) or "no output"),
+                      cmd=_join(argv), rc=rc, stdout=self.mask(out), stderr=self.mask(err))
+        self.destroyed.append({"device": device,
                                "signatures": ["data drbdmeta did not recognise: %s" % " / ".join(said)]})
         self.run_change(self.create_md_argv(True), data="yes")
 
-    def ensure_module_loaded(self):
-        argv = [self.bin("modprobe"), "drbd"]
-        if self.check:
-            self.commands.append(_join(argv))
-            return
-        self.run_change(argv)
+    def check_loaded_module(self):
         self.versions = detect_versions(self.module)
         loaded = self.versions.get("dialect") if self.versions.get("kernel") else None
         if loaded != self.dialect:
@@ -1007,7 +1038,7 @@ class DrbdResource(object):
                 self.fail("%s failed (rc=%d): %s" % (_join(argv), rc, (err or out).strip()),
                           cmd=_join(argv), rc=rc, stderr=self.mask(err))
             # The dry run prints drbdsetup command lines, secret included.
-            plan = [self.mask(_SETUP_SECRET_RE.sub(r"\1" + cfg.MASK, line.strip()))
+            plan = [self.mask(line.strip())
                     for line in out.splitlines() if line.strip() and not line.startswith("#")]
             self.result["adjust_plan"] = plan
             if plan:
@@ -1024,23 +1055,12 @@ class DrbdResource(object):
             except Refusal as exc:
                 self.fail(str(exc))
         self.changed = True
-        if not self.versions.get("kernel"):
-            self.ensure_module_loaded()
-        if md_plan and md_plan["action"] != "keep":
-            if self.check:
-                if md_plan["action"] == "discard":
-                    self.destroyed.append({"device": md_plan["device"], "signatures": list(md_plan["signatures"])})
-                    if any(not s.startswith("unrecognised data") for s in md_plan["signatures"]):
-                        self.commands.append(_join([self.bin("wipefs"), "--all", md_plan["device"]]))
-                if self.dialect != "0.7":
-                    self.commands.append(_join(self.create_md_argv(md_plan["action"] == "discard")))
-            else:
-                self.create_metadata(md_plan)
-        up = self.drbdadm("up", self.name)
+        plan = self.up_plan(md_plan)
         if self.check:
-            self.commands.append(_join(up))
-        else:
-            self.run_change(up)
+            self.commands.extend(_join(argv) for dummy, argv, dummy2 in plan)
+            return
+        for step in plan:
+            self.apply(step, md_plan["device"] if md_plan else None)
 
     def take_down(self):
         status = self.read_status()
@@ -1128,11 +1148,39 @@ def main():
         required_if=[("state", "present", ["hosts"]), ("state", "up", ["hosts"])],
         supports_check_mode=True,
     )
+    problem = argument_problem(module.params)
+    if problem:
+        module.fail_json(msg=problem)
     try:
         cfg.check_resource_name(module.params["name"])
     except cfg.DrbdConfigError as exc:
         module.fail_json(msg=str(exc))
     DrbdResource(module).run_state()
+
+
+def argument_problem(params):
+    """The collection's model on this module's arguments: values the configuration cannot hold are refused as the
+    roles refuse them. The roles' policy goes further (devices under /dev, no loopback replication address);
+    the module also serves tests on one machine, with loop files and 127.0.0.1."""
+    checks = [("name", model.resource_name_error(params["name"]))]
+    if params.get("shared_secret") is not None:
+        checks.append(("shared_secret", model.secret_error(params["shared_secret"], 1, model.DRBD_SECRET_MAX,
+                                                           quoted=True)))
+    for host in params.get("hosts") or []:
+        where = "hosts[%s]" % host.get("name")
+        checks.append((where + ".name", model.hostname_error(host.get("name"))))
+        address = host.get("address") or ""
+        address = address[1:-1] if address.startswith("[") else address
+        checks.append((where + ".address", model.address_error(address, loopback=True)))
+        checks.append((where + ".port", model.port_error(host.get("port"))))
+        if host.get("minor") is not None:
+            checks.append((where + ".minor", model.minor_error(host["minor"])))
+        if host.get("disk") != "none":
+            checks.append((where + ".disk", model.path_error(host.get("disk"))))
+    for name, error in checks:
+        if error:
+            return "%s: %s; nothing was changed" % (name, error)
+    return None
 
 
 if __name__ == "__main__":

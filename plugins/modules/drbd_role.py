@@ -162,12 +162,12 @@ state:
         role: Secondary
         connection: Connected
         volumes: [{volume: 0, replication: SyncSource, peer_disk: Inconsistent, peer_client: null,
-                   sync: {percent: 8.6, eta_seconds: 111, speed: 4316}}]
+                   sync: {percent: 8.6, eta_seconds: 111, speed: 4316, average: 4316}}]
     peer_roles: [Secondary]
     peer_disks: [Inconsistent]
     connection: Connected
     cstate: SyncSource
-    sync: {percent: 8.6, eta_seconds: 111, speed: 4316}
+    sync: {percent: 8.6, eta_seconds: 111, speed: 4316, average: 4316}
 progress:
   description:
     - Resync figures of the last state read. C(percent), C(eta_seconds) and C(speed_kib_s) are null when no resync runs
@@ -180,6 +180,14 @@ versions:
   returned: always
   type: dict
   sample: {kernel: 8.4.11, api: 1, proto: [86, 101], utils: 9.22.0, dialect: "8.4", compatible: true, problem: null}
+commands_run:
+  description:
+    - Every command the module ran, read-only probes included, as shell text with secrets masked (the collection's
+      one command runner keeps them).
+  returned: always
+  type: list
+  elements: str
+  sample: ["drbdadm --version", "drbdadm sh-resources"]
 """
 
 import re
@@ -196,11 +204,10 @@ from ansible_collections.hacluster.drbd.plugins.module_utils.drbd import (
     run_drbd,
     run_drbd_failed,
 )
+from ansible_collections.hacluster.drbd.plugins.module_utils.model import resource_name_error
+from ansible_collections.hacluster.drbd.plugins.module_utils.runner import runner_for
 
 POLL_SECONDS = 2
-# What DRBD itself accepts as an unquoted name; also keeps names that
-# drbdadm would read as an option ("-x") out of argv.
-NAME_RE = re.compile(r"^[A-Za-z0-9_.+][A-Za-z0-9_.+-]*$")
 # Current UUID of metadata that create-md just wrote (UUID_JUST_CREATED);
 # the lowest bit is a flag and is ignored, as the kernel does.
 UUID_JUST_CREATED = 4
@@ -326,7 +333,8 @@ class RoleRun(object):
         self.module = module
         self.name = module.params["name"]
         self.wanted = ROLES[module.params["state"]]
-        self.result = {"changed": False, "role_before": None, "role_after": None, "commands": [],
+        self.result = {"changed": False, "commands_run": runner_for(module).ran, "role_before": None,
+                       "role_after": None, "commands": [],
                        "state": None, "progress": None, "versions": None}
         self.deadline = time.monotonic() + module.params["timeout"]
 
@@ -441,9 +449,9 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not NAME_RE.match(module.params["name"]):
-        module.fail_json(msg="invalid DRBD resource name %r: use letters, digits and . + _ -, not starting with -"
-                         % module.params["name"])
+    name_error = resource_name_error(module.params["name"])
+    if name_error:
+        module.fail_json(msg="name: %s" % name_error)
     if module.params["initial_sync"] and module.params["state"] != "primary":
         module.fail_json(msg="initial_sync only applies to state=primary")
     if module.params["timeout"] <= 0:

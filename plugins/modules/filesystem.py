@@ -144,6 +144,14 @@ fstype:
   returned: success
   type: str
   sample: ext4
+commands_run:
+  description:
+    - Every command the module ran, read-only probes included, as shell text with secrets masked (the collection's
+      one command runner keeps them).
+  returned: always
+  type: list
+  elements: str
+  sample: ["drbdadm --version", "drbdadm sh-resources"]
 """
 
 import shlex
@@ -157,6 +165,8 @@ from ansible_collections.hacluster.drbd.plugins.module_utils.blockdev import (
     probe,
     signature_type,
 )
+from ansible_collections.hacluster.drbd.plugins.module_utils.model import device_path_error, text_error
+from ansible_collections.hacluster.drbd.plugins.module_utils.runner import runner_for
 
 # mke2fs truncates longer labels with a warning, mkfs.xfs refuses them; both
 # are caught before the device is touched.
@@ -226,14 +236,18 @@ def main():
     label = module.params["label"]
     discard = module.params["discard_existing_data"]
     commands = []
-    result = {"changed": False, "commands": commands, "signatures_before": [], "destroyed": []}
+    result = {"changed": False, "commands": commands, "signatures_before": [], "destroyed": [],
+              "commands_run": runner_for(module).ran}
 
-    if label is not None and len(label) > _LABEL_MAX[fstype]:
-        module.fail_json(msg="label %r is longer than the %d characters %s allows; nothing was changed"
+    dev_error = device_path_error(dev)
+    if dev_error:
+        module.fail_json(msg="dev: %s; nothing was changed" % dev_error, **result)
+    if label is not None and (len(label) > _LABEL_MAX[fstype] or text_error(label, empty=True)):
+        module.fail_json(msg="label %r is not one line of at most the %d characters %s allows; nothing was changed"
                          % (label, _LABEL_MAX[fstype], fstype), **result)
 
-    def run(argv):
-        return module.run_command([str(a) for a in argv], environ_update={"LC_ALL": "C"})
+    runner = runner_for(module)
+    run = runner.run
 
     def read(outcome="; nothing was changed"):
         try:

@@ -143,6 +143,14 @@ verify:
   description: What C(crm_verify) said about the scratch CIB (empty when it found nothing).
   returned: when something changed
   type: str
+commands_run:
+  description:
+    - Every command the module ran, read-only probes included, as shell text with secrets masked (the collection's
+      one command runner keeps them).
+  returned: always
+  type: list
+  elements: str
+  sample: ["drbdadm --version", "drbdadm sh-resources"]
 """
 
 import os
@@ -160,8 +168,8 @@ from ansible_collections.hacluster.drbd.plugins.module_utils.pacemaker_cib impor
     parse_pacemakerd_version,
     render,
 )
-
-C_LOCALE = {"LC_ALL": "C", "LANG": "C"}
+from ansible_collections.hacluster.drbd.plugins.module_utils.model import fence_secret_params
+from ansible_collections.hacluster.drbd.plugins.module_utils.runner import runner_for
 
 
 class CibRun:
@@ -170,11 +178,16 @@ class CibRun:
         self.tmp = None
 
     def run(self, argv, check=True):
-        rc, out, err = self.module.run_command(argv, environ_update=dict(C_LOCALE))
+        runner = runner_for(self.module, secrets=self.secret_values())
+        rc, out, err = runner.run(argv)
         if check and rc != 0:
-            self.fail("%s failed (rc=%d): %s" % (argv[0], rc, (err or out).strip()[:2000]), rc=rc, stdout=out,
-                      stderr=err)
+            msg, result = runner.failure(argv, rc, out, err)
+            self.fail(msg, **result)
         return rc, out, err
+
+    def secret_values(self):
+        return [str(v) for values in (self.module.params.get("secrets") or {}).values() if isinstance(values, dict)
+                for v in values.values() if v not in (None, "")]
 
     def fail(self, msg, **extra):
         self.cleanup()
@@ -198,6 +211,11 @@ class CibRun:
         secrets = dict(params["secrets"])
 
         def inject(res):
+            secret = fence_secret_params(res.get("params")) if str(res.get("agent", "")).startswith("stonith:") else []
+            if secret:
+                self.fail("fence device %s carries %s in params, which would be written into the CIB as plain text "
+                          "and shown in logs; give it in secrets (the role: pacemaker_fence_secrets)"
+                          % (res.get("id"), ", ".join(secret)))
             if res.get("type", "primitive") == "primitive" and res.get("id") in secrets:
                 res["params"] = dict(res.get("params") or {}, **secrets.pop(res["id"]))
             if res.get("members"):
@@ -231,7 +249,8 @@ class CibRun:
             new, changes, objects = merge(live, rendered, params["absent"])
         except CibError as exc:
             module.fail_json(msg=str(exc))
-        result = dict(changed=bool(changes), changes=changes, dialect=dialect, crm_shell=shell)
+        result = dict(changed=bool(changes), changes=changes, dialect=dialect, crm_shell=shell,
+                      commands_run=runner_for(module).ran)
         if not changes:
             module.exit_json(**result)
         if module._diff:

@@ -2,56 +2,36 @@
 # Copyright: Contributors to the hacluster.drbd collection
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Jinja tests for addresses in cluster inventories, built on netaddr."""
+"""Jinja tests for addresses in cluster inventories. The rules live in the collection's model
+(plugins/module_utils/model.py, on Python's ipaddress), so that playbooks, roles and modules agree."""
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleError
+import ipaddress
 
-try:
-    import netaddr
-except ImportError:  # pragma: no cover - reported when a test is used
-    netaddr = None
-
-
-def _need_netaddr():
-    if netaddr is None:
-        raise AnsibleError("the hacluster.drbd address tests need the Python library netaddr on the controller")
+from ansible_collections.hacluster.drbd.plugins.module_utils.model import ip_address as parse_address
+from ansible_collections.hacluster.drbd.plugins.module_utils.model import network_error
 
 
 def ip_address(value):
     """True for a single IPv4 or IPv6 host address (no prefix, no host name)."""
-    _need_netaddr()
-    if not isinstance(value, str) or "/" in value:
-        return False
-    try:
-        netaddr.IPAddress(value, flags=netaddr.INET_PTON)
-    except (netaddr.AddrFormatError, ValueError, TypeError):
-        return False
-    return True
+    return parse_address(value) is not None
 
 
 def ip_in_network(value, network):
     """True when the address `value` lies inside `network` (CIDR notation)."""
-    _need_netaddr()
-    if not ip_address(value):
+    addr = parse_address(value)
+    if addr is None or not isinstance(network, str):
         return False
     try:
-        return netaddr.IPAddress(value) in netaddr.IPNetwork(network)
-    except (netaddr.AddrFormatError, ValueError, TypeError):
+        return addr in ipaddress.ip_network(network, strict=False)
+    except ValueError:
         return False
 
 
 def ip_network(value):
     """True for a network in CIDR notation (address/prefix) with no host bits set."""
-    _need_netaddr()
-    if not isinstance(value, str) or value.count("/") != 1 or not ip_address(value.split("/")[0]):
-        return False
-    try:
-        net = netaddr.IPNetwork(value)
-    except (netaddr.AddrFormatError, ValueError, TypeError):
-        return False
-    return net.ip == net.network
+    return network_error(value) is None
 
 
 class TestModule:

@@ -7,6 +7,7 @@ tasks/assert.yml) with ansible-playbook against throw-away local hosts."""
 from __future__ import annotations
 
 import copy
+import re
 import json
 import os
 import subprocess
@@ -28,7 +29,8 @@ GOOD_HEARTBEAT = {
 }
 
 
-def run_check(role: str, common: dict, per_host: dict | None = None, tmp_path: Path | None = None):
+def run_check(role: str, common: dict, per_host: dict | None = None, tmp_path: Path | None = None,
+              verbosity: int = 0):
     """Run check_role.yml for node1 and node2 with the given variables."""
     hosts = {"node1": {}, "node2": {}}
     for host, extra in (per_host or {}).items():
@@ -38,7 +40,8 @@ def run_check(role: str, common: dict, per_host: dict | None = None, tmp_path: P
     inv = tmp_path / "inventory.json"
     inv.write_text(json.dumps(inventory))
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
-               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", ""))
+               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", ""),
+               ANSIBLE_VERBOSITY=str(verbosity))
     proc = subprocess.run(["ansible-playbook", "-i", str(inv), str(HERE / "check_role.yml")],
                           capture_output=True, text=True, env=env, timeout=300, check=False)
     return proc.returncode, proc.stdout + proc.stderr
@@ -357,9 +360,9 @@ BAD_ISCSI = [
     ("LUN path on the DRBD device", iscsi_case(iscsi_target_luns=[{"lun": 1, "path": "/dev/drbd0", "size": "1G"}]),
      "/dev/drbd0"),
     ("duplicate LUN numbers", iscsi_case(iscsi_target_luns=[LUN1, {"lun": 1, "lv": "lun2", "size": "1G"}]),
-     "its own LUN number"),
+     "uses LUN number 1 more than once"),
     ("LUN 0 with tgt", iscsi_case(iscsi_target_implementation="tgt", iscsi_target_allowed_initiators=["ALL"],
-                                  iscsi_target_luns=[{"lun": 0, "lv": "lun0", "size": "1G"}]), "tgt keeps LUN 0"),
+                                  iscsi_target_luns=[{"lun": 0, "lv": "lun0", "size": "1G"}]), "kept by tgt"),
     ("one volume for two LUNs", iscsi_case(iscsi_target_luns=[LUN1, {"lun": 2, "lv": "lun1", "size": "1G"}]),
      "used once"),
     ("size without unit", iscsi_case(iscsi_target_luns=[{"lun": 1, "lv": "lun1", "size": "10"}]), "iscsi_target_luns"),
@@ -404,44 +407,810 @@ def test_bad_initiator_input_is_refused(tmp_path, case, variables, needle):
 
 # ---------------------------------------------------------------- site.yml: every topology checked before base set-up
 
-def run_site_validation(groups: dict, common: dict, per_host: dict, tmp_path: Path):
-    """Run playbooks/validate.yml (site.yml's first play) against local hosts in the given groups."""
+PS_HOSTS = ["node1", "node2"]
+ISCSI_HOSTS = ["node3", "node4"]
+
+
+def site_inventory(groups: dict, common: dict, per_host: dict) -> dict:
     hosts = {h: dict(v) for h, v in per_host.items()}
-    inventory = {"all": {"vars": dict(common, ansible_connection="local",
-                                      ansible_python_interpreter=os.environ.get("CHECK_PYTHON", "auto_silent")),
-                         "hosts": hosts,
-                         "children": {g: {"hosts": {h: {} for h in members}} for g, members in groups.items()}}}
+    return {"all": {"vars": dict(common, ansible_connection="local",
+                                 ansible_python_interpreter=os.environ.get("CHECK_PYTHON", "auto_silent")),
+                    "hosts": hosts,
+                    "children": {g: {"hosts": {h: {} for h in members}} for g, members in groups.items()}}}
+
+
+def run_site_validation(groups: dict, common: dict, per_host: dict, tmp_path: Path):
+    """Run validate_then_touch.yml: playbooks/validate.yml, then a play that marks each host that went on.
+    Returns rc, output and {host: what the model derived} for the hosts that went on."""
     inv = tmp_path / "inventory.json"
-    inv.write_text(json.dumps(inventory))
+    inv.write_text(json.dumps(site_inventory(groups, common, per_host)))
+    touched = tmp_path / "touched"
+    touched.mkdir()
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
                ANSIBLE_LOCALHOST_WARNING="0")
-    playbook = Path(os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")) / "ansible_collections/hacluster/drbd/playbooks/validate.yml"
-    proc = subprocess.run(["ansible-playbook", "-i", str(inv), str(playbook)],
+    proc = subprocess.run(["ansible-playbook", "-i", str(inv), str(HERE / "validate_then_touch.yml"),
+                           "-e", "touch_dir=%s" % touched],
                           capture_output=True, text=True, env=env, timeout=300, check=False)
-    return proc.returncode, proc.stdout + proc.stderr
+    marks = {p.name: json.loads(p.read_text()) for p in touched.iterdir()}
+    return proc.returncode, proc.stdout + proc.stderr, marks
+
+
+def two_topologies(bad_ps=None, bad_iscsi=None, per_host_bad=None):
+    """primary_secondary on node1/node2, iscsi_target on node3/node4 (all in hacluster), client1 initiator."""
+    common = copy.deepcopy(GOOD_INITIATOR)
+    hosts = {}
+    ps_vars = ps_case(**dict({"primary_secondary_cluster_ip": "192.168.101.101"}, **(bad_ps or {})))
+    iscsi_vars, iscsi_hosts = iscsi_case(**(bad_iscsi or {}))
+    for number, host in enumerate(PS_HOSTS, start=1):
+        hosts[host] = dict(ps_vars, drbd_address="192.168.102.1%d" % number,
+                           hacluster_cluster_address="192.168.103.1%d" % number)
+        hosts[host]["drbd_resources"] = [r0(initial_primary="node1")]
+    for number, host in enumerate(ISCSI_HOSTS, start=3):
+        hosts[host] = dict(iscsi_vars, drbd_address="192.168.102.1%d" % number,
+                           hacluster_cluster_address="192.168.103.1%d" % number,
+                           pacemaker_link_addresses=["192.168.103.1%d" % number, "192.168.101.1%d" % number])
+        hosts[host]["drbd_resources"] = [r0(initial_primary="node3")]
+    hosts["client1"] = {}
+    for host, values in (per_host_bad or {}).items():
+        hosts[host].update(values)
+    groups = {"hacluster": PS_HOSTS + ISCSI_HOSTS, "primary_secondary": PS_HOSTS, "iscsi_target": ISCSI_HOSTS,
+              "iscsi_initiator": ["client1"]}
+    return groups, common, hosts
 
 
 def test_site_validation_passes_good_topologies(tmp_path):
-    variables, hosts = iscsi_case()
-    variables.update(PS_COMMON)
-    hosts["client1"] = dict(GOOD_INITIATOR)
-    rc, out = run_site_validation({"primary_secondary": ["node1", "node2"], "iscsi_target": ["node1", "node2"],
-                                   "iscsi_initiator": ["client1"]}, variables, hosts, tmp_path)
+    rc, out, marks = run_site_validation(*two_topologies(), tmp_path=tmp_path)
     assert rc == 0, out
-    assert "ok=" in out and "failed=0" in out, out
+    assert sorted(marks) == ["client1", "node1", "node2", "node3", "node4"], out
+    # The one resource is used by both topologies, its device taken from its minor.
+    assert marks["node1"]["resource"] == "r0" and marks["node1"]["device"] == "/dev/drbd0"
+    assert marks["node3"]["resource"] == "r0" and marks["node3"]["device"] == "/dev/drbd0"
+    assert DRBD_SECRET not in out and FENCE_SECRET not in out and SECRET not in out
 
 
-@pytest.mark.parametrize("group,bad,needle", [
-    ("primary_secondary", {"primary_secondary_cluster_ip": "192.168.101.999"}, "primary_secondary_cluster_ip"),
-    ("primary_secondary", {"drbd_shared_secret": "x" * 65}, "drbd_shared_secret"),
-    ("primary_secondary", {"heartbeat_stonith_hosts": []}, "heartbeat_stonith_hosts"),
-    ("iscsi_target", {"iscsi_target_iqn": "iqn.2026-11"}, "iscsi_target_iqn"),
-    ("iscsi_target", {"pacemaker_fence_devices": [], "pacemaker_fence_secrets": {}}, "pacemaker_fence_devices"),
-], ids=["ps cluster IP", "ps DRBD secret", "ps no STONITH", "target IQN", "target fencing"])
-def test_site_validation_stops_bad_input(tmp_path, group, bad, needle):
-    variables, hosts = iscsi_case()
-    variables.update(PS_COMMON)
-    variables.update(bad)
-    rc, out = run_site_validation({group: ["node1", "node2"]}, variables, hosts, tmp_path)
+@pytest.mark.parametrize("bad_ps,bad_iscsi,needle", [
+    ({"primary_secondary_cluster_ip": "192.168.101.999"}, None, "primary_secondary_cluster_ip"),
+    ({"drbd_shared_secret": "x" * 65}, None, "drbd_shared_secret"),
+    ({"heartbeat_stonith_hosts": []}, None, "heartbeat_stonith_hosts"),
+    ({"primary_secondary_mount": "/"}, None, "primary_secondary_mount"),
+    (None, {"iscsi_target_iqn": "iqn.2026-11"}, "iscsi_target_iqn"),
+    (None, {"pacemaker_fence_devices": [], "pacemaker_fence_secrets": {}}, "pacemaker_fence_devices"),
+], ids=["ps cluster IP", "ps DRBD secret", "ps no STONITH", "ps mount on /", "target IQN", "target fencing"])
+def test_site_validation_stops_every_host(tmp_path, bad_ps, bad_iscsi, needle):
+    rc, out, marks = run_site_validation(*two_topologies(bad_ps, bad_iscsi), tmp_path=tmp_path)
     assert rc != 0, out
     assert needle in out, out
+    bad_hosts = PS_HOSTS if bad_ps else ISCSI_HOSTS
+    assert any(f"- {h}: {needle}" in out for h in bad_hosts), f"the error names no host\n{out}"
+    # Hosts of the other topology, and the initiator, did not go on either.
+    assert marks == {}, f"hosts went on after a refusal: {sorted(marks)}\n{out}"
+    assert DRBD_SECRET not in out and FENCE_SECRET not in out and SECRET not in out
+
+
+def test_one_bad_host_stops_the_good_one(tmp_path):
+    """node2 alone has a bad value (in its host_vars); node1's input is good, and node1 must not go on."""
+    groups, common, hosts = two_topologies(per_host_bad={"node2": {"drbd_address": "0.0.0.0"}})
+    rc, out, marks = run_site_validation(groups, common, hosts, tmp_path)
+    assert rc != 0, out
+    assert "- node2: drbd_address: 0.0.0.0 is the unspecified address" in out, out
+    assert "- node1: drbd_address" not in out, out
+    assert marks == {}, f"hosts went on after node2 was refused: {sorted(marks)}\n{out}"
+
+
+def test_host_in_two_topologies_is_refused(tmp_path):
+    groups, common, hosts = two_topologies()
+    groups["iscsi_target"] = ["node2", "node3", "node4"]
+    rc, out, marks = run_site_validation(groups, common, hosts, tmp_path)
+    assert rc != 0, out
+    assert "- node2: inventory groups: the host is in primary_secondary and iscsi_target" in out, out
+    assert marks == {}
+
+
+def test_readme_own_inventory_with_any_resource_name(tmp_path):
+    """The README's primary/secondary example with resource web, minor 5, port 7795, ext3 and other host
+    names: no primary_secondary_resource or primary_secondary_device needed, and both derived."""
+    common = {
+        "drbd_resources": [{"name": "web", "port": 7795, "minor": 5, "disk": "/dev/sdb1", "protocol": "C",
+                            "initial_primary": "alpha"}],
+        "drbd_shared_secret": DRBD_SECRET,
+        "drbd_wait_for": "uptodate",
+        "primary_secondary_cluster_ip": "192.0.2.100",
+        "primary_secondary_cluster_ip_interface": "eth0",
+        "primary_secondary_fstype": "ext3",
+        "primary_secondary_mount": "/srv/web",
+        "primary_secondary_share_writable": False,
+        "heartbeat_authkey": SECRET,
+        "heartbeat_links": [{"interface": "eth1", "addresses": ["10.0.1.71", "10.0.1.72"]},
+                            {"interface": "eth0", "addresses": ["192.0.2.71", "192.0.2.72"]}],
+        "heartbeat_deadtime": 30,
+        "heartbeat_stonith_hosts": [
+            {"host": "alpha", "type": "external/ipmi", "params": ["beta", "10.0.3.72", "admin", FENCE_SECRET, "lan"]},
+            {"host": "beta", "type": "external/ipmi", "params": ["alpha", "10.0.3.71", "admin", FENCE_SECRET, "lan"]}],
+    }
+    hosts = {"alpha": {"hacluster_cluster_address": "10.0.1.71", "drbd_address": "10.0.2.71"},
+             "beta": {"hacluster_cluster_address": "10.0.1.72", "drbd_address": "10.0.2.72"}}
+    groups = {"hacluster": ["alpha", "beta"], "primary_secondary": ["alpha", "beta"]}
+    rc, out, marks = run_site_validation(groups, common, hosts, tmp_path)
+    assert rc == 0, out
+    assert marks["alpha"]["resource"] == "web" and marks["alpha"]["device"] == "/dev/drbd5", marks
+    assert marks["beta"] == marks["alpha"]
+    assert marks["alpha"]["groups"] == [{"node": "alpha", "resources": [
+        {"agent": "drbddisk", "args": ["web"]}, {"agent": "Filesystem", "args": ["/dev/drbd5", "/srv/web", "ext3"]},
+        {"agent": "IPaddr2", "args": ["192.0.2.100/24/eth0"]}, "smbd"]}]
+    assert DRBD_SECRET not in out and SECRET not in out and FENCE_SECRET not in out
+
+
+# ---------------------------------------------------------------- the model itself, on many more bad inputs
+#
+# The cases above prove that the roles and validate.yml call the model and that a refusal stops the run. The
+# cases below feed the same model (plugins/module_utils/model.py, through the action plugin's own way of reading
+# a host's variables and its roles' defaults) without a playbook around it, so that hundreds stay fast.
+
+import sys  # noqa: E402
+
+sys.path.insert(0, os.environ.get("ANSIBLE_COLLECTIONS_PATH", ""))
+
+from ansible.parsing.dataloader import DataLoader  # noqa: E402
+from ansible.template import Templar  # noqa: E402
+
+from ansible_collections.hacluster.drbd.plugins.action.validate import host_input  # noqa: E402
+from ansible_collections.hacluster.drbd.plugins.module_utils.model import check_cluster, check_host  # noqa: E402
+
+LOADER = DataLoader()
+
+
+def model_problems(topology: str, common: dict, per_host: dict, groups: dict | None = None):
+    """Problems of one topology for hosts with the given variables, as the host and cluster stages find them."""
+    hosts = sorted(per_host)
+    groups = groups or {topology: hosts}
+    views, problems = {}, []
+    for host in hosts:
+        task_vars = dict(common, **per_host[host])
+        task_vars.update(inventory_hostname=host, ansible_play_hosts_all=hosts,
+                         groups=dict(groups, all=sorted(set(hosts) | set(sum(groups.values(), [])))),
+                         group_names=sorted(g for g, members in groups.items() if host in members))
+        view, found, dummy = check_host(topology, host_input(topology, task_vars, LOADER, Templar(loader=LOADER)))
+        views[host] = view
+        problems.extend(found)
+    problems.extend(check_cluster(topology, views, hosts[0]))
+    return problems
+
+
+def assert_model_refuses(topology, setup, variable, host, secrets=()):
+    common, per_host = setup
+    problems = model_problems(topology, common, per_host)
+    text = "\n".join("%s: %s: %s" % (p["host"], p["variable"], p["message"]) for p in problems)
+    assert problems, "accepted"
+    assert any(variable in p["variable"] and p["host"] == host for p in problems), \
+        f"no problem names {variable} on {host}:\n{text}"
+    for secret in secrets:
+        assert secret not in text, "a secret is in the message"
+
+
+def hosts_of(per_host_common, changes=None):
+    out = copy.deepcopy(per_host_common)
+    for host, values in (changes or {}).items():
+        out[host].update(values)
+    return out
+
+
+def m_drbd(res=None, host=None, **common):
+    base = copy.deepcopy(GOOD_DRBD)
+    if res is not None:
+        base["drbd_resources"] = res
+    base.update(common)
+    return base, hosts_of(DRBD_ADDRESSES, host)
+
+
+def m_ps(host=None, **changes):
+    base = copy.deepcopy(PS_COMMON)
+    base.update(changes)
+    return base, hosts_of(DRBD_ADDRESSES, host)
+
+
+def m_hb(host=None, **changes):
+    base = copy.deepcopy(GOOD_HEARTBEAT)
+    base.update(changes)
+    return base, hosts_of({"node1": {}, "node2": {}}, host)
+
+
+def m_pm(host=None, **changes):
+    base = copy.deepcopy(GOOD_PACEMAKER)
+    base.update(changes)
+    return base, hosts_of(PM_LINKS, host)
+
+
+def m_iscsi(host=None, **changes):
+    base, per_host = iscsi_case(**changes)
+    return base, hosts_of(per_host, host)
+
+
+def m_samba(**changes):
+    base = {"samba_shares": [{"name": "data", "path": "/srv/data", "comment": "Data"}]}
+    base.update(changes)
+    return base, {"node1": {}}
+
+
+def m_init(**changes):
+    base = copy.deepcopy(GOOD_INITIATOR)
+    base.update(changes)
+    return base, {"client1": {}}
+
+
+def m_base(**changes):
+    base = copy.deepcopy(GOOD_BASE)
+    base.update(changes)
+    return base, {"node1": {}}
+
+
+N1, N2 = "node1", "node2"
+NL = "\n"
+MODEL_CASES = [
+    # --- drbd: resources
+    ("drbd", "resources not a list", m_drbd(res={"name": "r0"}), "drbd_resources", N1),
+    ("drbd", "resource not a dict", m_drbd(res=["r0"]), "drbd_resources[0]", N1),
+    ("drbd", "name missing", m_drbd(res=[{k: v for k, v in R0.items() if k != "name"}]), ".name", N1),
+    ("drbd", "name with newline", m_drbd(res=[r0(name="r0" + NL)]), ".name", N1),
+    ("drbd", "name with space", m_drbd(res=[r0(name="my res")]), ".name", N1),
+    ("drbd", "name starting with dash", m_drbd(res=[r0(name="-r0")]), ".name", N1),
+    ("drbd", "name too long", m_drbd(res=[r0(name="r" * 65)]), ".name", N1),
+    ("drbd", "name with slash", m_drbd(res=[r0(name="a/b")]), ".name", N1),
+    ("drbd", "duplicate names", m_drbd(res=[r0(), r0(port=7790, minor=1)]), "drbd_resources", N1),
+    ("drbd", "port missing", m_drbd(res=[{k: v for k, v in R0.items() if k != "port"}]), "drbd_resources[r0].port", N1),
+    ("drbd", "port 0", m_drbd(res=[r0(port=0)]), "drbd_resources[r0].port", N1),
+    ("drbd", "port negative", m_drbd(res=[r0(port=-1)]), "drbd_resources[r0].port", N1),
+    ("drbd", "port 65536", m_drbd(res=[r0(port=65536)]), "drbd_resources[r0].port", N1),
+    ("drbd", "port a word", m_drbd(res=[r0(port="http")]), "drbd_resources[r0].port", N1),
+    ("drbd", "port a boolean", m_drbd(res=[r0(port=True)]), "drbd_resources[r0].port", N1),
+    ("drbd", "port with newline", m_drbd(res=[r0(port="7789" + NL)]), "drbd_resources[r0].port", N1),
+    ("drbd", "minor missing", m_drbd(res=[{k: v for k, v in R0.items() if k != "minor"}]), "drbd_resources[r0].minor", N1),
+    ("drbd", "minor negative", m_drbd(res=[r0(minor=-1)]), "drbd_resources[r0].minor", N1),
+    ("drbd", "minor too big", m_drbd(res=[r0(minor=1 << 20)]), "drbd_resources[r0].minor", N1),
+    ("drbd", "minor a word", m_drbd(res=[r0(minor="zero")]), "drbd_resources[r0].minor", N1),
+    ("drbd", "device disagrees with minor", m_drbd(res=[r0(device="/dev/drbd1")]), "drbd_resources[r0].device", N1),
+    ("drbd", "device not drbd", m_drbd(res=[r0(device="/dev/sdb")]), "drbd_resources[r0].device", N1),
+    ("drbd", "disk missing", m_drbd(res=[{k: v for k, v in R0.items() if k != "disk"}]), "drbd_resources[r0].disk", N1),
+    ("drbd", "disk relative", m_drbd(res=[r0(disk="vdb")]), "drbd_resources[r0].disk", N1),
+    ("drbd", "disk outside /dev", m_drbd(res=[r0(disk="/srv/disk.img")]), "drbd_resources[r0].disk", N1),
+    ("drbd", "disk with newline", m_drbd(res=[r0(disk="/dev/vdb" + NL)]), "drbd_resources[r0].disk", N1),
+    ("drbd", "disk with space", m_drbd(res=[r0(disk="/dev/my disk")]), "drbd_resources[r0].disk", N1),
+    ("drbd", "disk with ..", m_drbd(res=[r0(disk="/dev/../etc/passwd")]), "drbd_resources[r0].disk", N1),
+    ("drbd", "disk is a drbd device", m_drbd(res=[r0(disk="/dev/drbd1")]), "drbd_resources[r0].disk", N1),
+    ("drbd", "disk with semicolon", m_drbd(res=[r0(disk="/dev/vdb;")]), "drbd_resources[r0].disk", N1),
+    ("drbd", "per-node disk relative", m_drbd(host={N2: {"drbd_disks": {"r0": "sdc"}}}), "drbd_disks.r0", N2),
+    ("drbd", "per-node disk for unknown resource", m_drbd(host={N2: {"drbd_disks": {"r9": "/dev/sdc"}}}),
+     "drbd_disks", N2),
+    ("drbd", "meta disk relative", m_drbd(res=[r0(meta_disk="sdc1")]), "drbd_resources[r0].meta_disk", N1),
+    ("drbd", "meta disk is the data disk", m_drbd(res=[r0(meta_disk="/dev/vdb")]), "drbd_resources[r0].meta_disk", N1),
+    ("drbd", "meta disk bad index", m_drbd(res=[r0(meta_disk="/dev/sdc[x]")]), "drbd_resources[r0].meta_disk", N1),
+    ("drbd", "protocol D", m_drbd(res=[r0(protocol="D")]), "drbd_resources[r0].protocol", N1),
+    ("drbd", "protocol A managed", m_drbd(res=[r0(protocol="A")]), "drbd_resources[r0].protocol", N1),
+    ("drbd", "nodes one", m_drbd(res=[r0(nodes=["node1"])]), "drbd_resources[r0].nodes", N1),
+    ("drbd", "nodes unknown host", m_drbd(res=[r0(nodes=["node1", "node9"])]), "drbd_resources[r0].nodes", N1),
+    ("drbd", "nodes twice", m_drbd(res=[r0(nodes=["node1", "node1"])]), "drbd_resources[r0].nodes", N1),
+    ("drbd", "initial primary elsewhere", m_drbd(res=[r0(initial_primary="node3")]), "initial_primary", N1),
+    ("drbd", "node ids incomplete", m_drbd(res=[r0(node_ids={"node1": 0})]), "node_ids", N1),
+    ("drbd", "node id 32", m_drbd(res=[r0(node_ids={"node1": 0, "node2": 32})]), "node_ids", N1),
+    ("drbd", "node ids twice", m_drbd(res=[r0(node_ids={"node1": 1, "node2": 1})]), "node_ids", N1),
+    ("drbd", "unknown resource key", m_drbd(res=[r0(intial_primary="node1")]), "drbd_resources[r0]", N1),
+    ("drbd", "net not a dict", m_drbd(res=[r0(net="fast")]), "drbd_resources[r0].net", N1),
+    ("drbd", "net value with newline", m_drbd(res=[r0(net={"max-buffers": "8000" + NL + "}"})]),
+     "drbd_resources[r0].net.max-buffers", N1),
+    ("drbd", "net value with quote", m_drbd(res=[r0(net={"verify-alg": 'sha1"'})]), "net.verify-alg", N1),
+    ("drbd", "option name upper case", m_drbd(res=[r0(net={"Max-Buffers": 8000})]), "drbd_resources[r0].net", N1),
+    ("drbd", "shared secret in net", m_drbd(res=[r0(net={"shared-secret": "x"})]), "net.shared-secret", N1),
+    ("drbd", "discard-my-data in net", m_drbd(res=[r0(net={"discard-my-data": True})]), "net.discard-my-data", N1),
+    ("drbd", "handler with newline", m_drbd(res=[r0(handlers={"split-brain": "/bin/true" + NL})]),
+     "handlers.split-brain", N1),
+    ("drbd", "dual primary protocol B",
+     m_drbd(res=[r0(protocol="B", net={"allow-two-primaries": True})], drbd_cluster_managed=False),
+     "allow-two-primaries", N1),
+    ("drbd", "after-sb-0pri discard", m_drbd(res=[r0(net={"after-sb-0pri": "discard-least-changes"})]),
+     "after-sb-0pri", N1),
+    ("drbd", "after-sb-2pri violently", m_drbd(res=[r0(net={"after-sb-2pri": "violently-as0p"})]),
+     "after-sb-2pri", N1),
+    ("drbd", "duplicate ports", m_drbd(res=[r0(), r0(name="r1", minor=1)]), "drbd_resources", N1),
+    ("drbd", "duplicate minors", m_drbd(res=[r0(), r0(name="r1", port=7790)]), "drbd_resources", N1),
+    # --- drbd: per node and global
+    ("drbd", "address missing", m_drbd(host={N2: {"drbd_address": None}}), "drbd_address", N2),
+    ("drbd", "address 0.0.0.0", m_drbd(host={N2: {"drbd_address": "0.0.0.0"}}), "drbd_address", N2),
+    ("drbd", "address ::", m_drbd(host={N2: {"drbd_address": "::"}}), "drbd_address", N2),
+    ("drbd", "address broadcast", m_drbd(host={N2: {"drbd_address": "255.255.255.255"}}), "drbd_address", N2),
+    ("drbd", "address multicast", m_drbd(host={N2: {"drbd_address": "224.0.0.1"}}), "drbd_address", N2),
+    ("drbd", "address loopback", m_drbd(host={N2: {"drbd_address": "127.0.0.1"}}), "drbd_address", N2),
+    ("drbd", "address a name", m_drbd(host={N2: {"drbd_address": "node2"}}), "drbd_address", N2),
+    ("drbd", "address with prefix", m_drbd(host={N2: {"drbd_address": "192.168.102.12/24"}}), "drbd_address", N2),
+    ("drbd", "address with newline", m_drbd(host={N2: {"drbd_address": "192.168.102.12" + NL}}), "drbd_address", N2),
+    ("drbd", "address twice", m_drbd(host={N2: {"drbd_address": "192.168.102.11"}}), "drbd_address", N2),
+    ("drbd", "secret too long", m_drbd(drbd_shared_secret="x" * 65), "drbd_shared_secret", N1),
+    ("drbd", "secret with newline", m_drbd(drbd_shared_secret="abc" + NL + "def"), "drbd_shared_secret", N1),
+    ("drbd", "secret with quote", m_drbd(drbd_shared_secret='abc"def'), "drbd_shared_secret", N1),
+    ("drbd", "hmac with space", m_drbd(drbd_cram_hmac_alg="sha 1"), "drbd_cram_hmac_alg", N1),
+    ("drbd", "dialect 8.5", m_drbd(drbd_dialect="8.5"), "drbd_dialect", N1),
+    ("drbd", "wait for synced", m_drbd(drbd_wait_for="synced"), "drbd_wait_for", N1),
+    ("drbd", "wait timeout 0", m_drbd(drbd_wait_timeout=0), "drbd_wait_timeout", N1),
+    ("drbd", "bring up a string", m_drbd(drbd_bring_up="yes"), "drbd_bring_up", N1),
+    ("drbd", "lvm accept with bar", m_drbd(drbd_lvm_accept=["/dev/sda|x"]), "drbd_lvm_accept[0]", N1),
+    ("drbd", "lvm accept bad regex", m_drbd(drbd_lvm_accept=["/dev/sd["]), "drbd_lvm_accept[0]", N1),
+    ("drbd", "resources differ per node", m_drbd(host={N2: {"drbd_resources": [r0(port=7790)]}}),
+     "drbd_resources", N1),
+    # --- heartbeat
+    ("heartbeat", "nodes one", m_hb(heartbeat_nodes=["node1"]), "heartbeat_nodes", N1),
+    ("heartbeat", "node with newline", m_hb(heartbeat_nodes=["node1", "node2" + NL]), "heartbeat_nodes", N1),
+    ("heartbeat", "node bad name", m_hb(heartbeat_nodes=["node1", "node2", "no_de3"]), "heartbeat_nodes[2]", N1),
+    ("heartbeat", "links not a list", m_hb(heartbeat_links={"interface": "eth3"}), "heartbeat_links", N1),
+    ("heartbeat", "link without addresses", m_hb(heartbeat_links=[{"interface": "eth3"}]),
+     "heartbeat_links[0].addresses", N1),
+    ("heartbeat", "interface with newline", m_hb(heartbeat_links=[{"interface": "eth3" + NL + "ucast eth0 1.2.3.4",
+                                                                   "addresses": ["192.168.103.11"]}]),
+     "heartbeat_links[0].interface", N1),
+    ("heartbeat", "interface too long", m_hb(heartbeat_links=[{"interface": "x" * 16,
+                                                               "addresses": ["192.168.103.11"]}]),
+     "heartbeat_links[0].interface", N1),
+    ("heartbeat", "interface map misses this host", m_hb(heartbeat_links=[{"interface": {"node1": "eth3"},
+                                                                           "addresses": ["192.168.103.11"]}]),
+     "heartbeat_links[0].interface", N2),
+    ("heartbeat", "link address broadcast", m_hb(heartbeat_links=[{"interface": "eth3",
+                                                                   "addresses": ["255.255.255.255"]}]),
+     "heartbeat_links[0].addresses[0]", N1),
+    ("heartbeat", "link address twice", m_hb(heartbeat_links=[{"interface": "eth3",
+                                                               "addresses": ["192.168.103.11", "192.168.103.11"]}]),
+     "heartbeat_links[0].addresses", N1),
+    ("heartbeat", "link unknown key", m_hb(heartbeat_links=[{"interface": "eth3", "adresses": []}]),
+     "heartbeat_links[0]", N1),
+    ("heartbeat", "udp port 0", m_hb(heartbeat_udpport=0), "heartbeat_udpport", N1),
+    ("heartbeat", "serial relative", m_hb(heartbeat_serial="ttyS0"), "heartbeat_serial", N1),
+    ("heartbeat", "baud odd", m_hb(heartbeat_baud=12345), "heartbeat_baud", N1),
+    ("heartbeat", "keepalive 0", m_hb(heartbeat_keepalive=0), "heartbeat_keepalive", N1),
+    ("heartbeat", "keepalive above warntime", m_hb(heartbeat_keepalive=20), "heartbeat_warntime", N1),
+    ("heartbeat", "ping node a name", m_hb(heartbeat_ping_nodes=["gateway"]), "heartbeat_ping_nodes[0]", N1),
+    ("heartbeat", "auth none", m_hb(heartbeat_auth_method="none"), "heartbeat_auth_method", N1),
+    ("heartbeat", "key with newline", m_hb(heartbeat_authkey=SECRET + NL + "2 crc"), "heartbeat_authkey", N1),
+    ("heartbeat", "key with space", m_hb(heartbeat_authkey=SECRET + " x"), "heartbeat_authkey", N1),
+    ("heartbeat", "group without resources", m_hb(heartbeat_resource_groups=[{"node": "node1"}]),
+     "heartbeat_resource_groups[0].resources", N1),
+    ("heartbeat", "resource with space", m_hb(heartbeat_resource_groups=[{"node": "node1",
+                                                                          "resources": ["smbd nmbd"]}]),
+     "heartbeat_resource_groups[0].resources[0]", N1),
+    ("heartbeat", "resource arg with newline", m_hb(heartbeat_resource_groups=[
+        {"node": "node1", "resources": [{"agent": "Filesystem", "args": ["/dev/drbd0", "/srv" + NL + "node2 x"]}]}]),
+     "heartbeat_resource_groups[0].resources[0].args[1]", N1),
+    ("heartbeat", "resource arg with ::", m_hb(heartbeat_resource_groups=[
+        {"node": "node1", "resources": [{"agent": "Filesystem", "args": ["/dev/drbd0::/srv"]}]}]),
+     "heartbeat_resource_groups[0].resources[0].args[0]", N1),
+    ("heartbeat", "stonith host unknown", m_hb(heartbeat_stonith_hosts=[{"host": "node7", "type": "external/lab"}]),
+     "heartbeat_stonith_hosts[0].host", N1),
+    ("heartbeat", "stonith type with space", m_hb(heartbeat_stonith_hosts=[{"host": "*", "type": "external lab"}]),
+     "heartbeat_stonith_hosts[0].type", N1),
+    ("heartbeat", "stonith param with newline", m_hb(heartbeat_stonith_hosts=[
+        {"host": "*", "type": "external/ipmi", "params": ["node2", SECRET + NL + "crm yes"]}]),
+     "heartbeat_stonith_hosts[0].params[1]", N1),
+    ("heartbeat", "after unit not a unit", m_hb(heartbeat_after_units=["drbd"]), "heartbeat_after_units[0]", N1),
+    ("heartbeat", "ipfail path relative", m_hb(heartbeat_ipfail_path="ipfail"), "heartbeat_ipfail_path", N1),
+    ("heartbeat", "haresources differ", m_hb(host={N2: {"heartbeat_resource_groups": [
+        {"node": "node2", "resources": ["samba"]}]}}), "heartbeat_resource_groups", N1),
+    # --- samba
+    ("samba", "share name with ]", m_samba(samba_shares=[{"name": "da]ta", "path": "/srv/data"}]),
+     "samba_shares[0].name", N1),
+    ("samba", "share name with newline", m_samba(samba_shares=[{"name": "data" + NL + "[x]", "path": "/srv/data"}]),
+     "samba_shares[0].name", N1),
+    ("samba", "share named global", m_samba(samba_shares=[{"name": "Global", "path": "/srv/data"}]),
+     "samba_shares[0].name", N1),
+    ("samba", "share named homes", m_samba(samba_shares=[{"name": "homes", "path": "/srv/data"}]),
+     "samba_shares[0].name", N1),
+    ("samba", "share name too long", m_samba(samba_shares=[{"name": "x" * 81, "path": "/srv/data"}]),
+     "samba_shares[0].name", N1),
+    ("samba", "share path /etc", m_samba(samba_shares=[{"name": "data", "path": "/etc"}]), "samba_shares[0].path", N1),
+    ("samba", "share path relative", m_samba(samba_shares=[{"name": "data", "path": "srv"}]), "samba_shares[0].path", N1),
+    ("samba", "comment with newline", m_samba(samba_shares=[{"name": "data", "path": "/srv/data",
+                                                             "comment": "x" + NL + "guest ok = yes"}]),
+     "samba_shares[0].comment", N1),
+    ("samba", "comment with trailing backslash", m_samba(samba_shares=[{"name": "data", "path": "/srv/data",
+                                                                        "comment": "x \\"}]),
+     "samba_shares[0].comment", N1),
+    ("samba", "names differ only in case", m_samba(samba_shares=[{"name": "Data", "path": "/srv/a"},
+                                                                 {"name": "data", "path": "/srv/b"}]),
+     "samba_shares", N1),
+    ("samba", "workgroup too long", m_samba(samba_workgroup="W" * 16), "samba_workgroup", N1),
+    ("samba", "server string with newline", m_samba(samba_server_string="x" + NL + "[global]"),
+     "samba_server_string", N1),
+    ("samba", "read_only a string", m_samba(samba_shares=[{"name": "data", "path": "/srv/data", "read_only": "no"}]),
+     "samba_shares[0].read_only", N1),
+    # --- primary_secondary
+    ("primary_secondary", "mount /", m_ps(primary_secondary_mount="/"), "primary_secondary_mount", N1),
+    ("primary_secondary", "mount /boot", m_ps(primary_secondary_mount="/boot"), "primary_secondary_mount", N1),
+    ("primary_secondary", "mount /usr", m_ps(primary_secondary_mount="/usr"), "primary_secondary_mount", N1),
+    ("primary_secondary", "mount /var", m_ps(primary_secondary_mount="/var"), "primary_secondary_mount", N1),
+    ("primary_secondary", "mount /etc", m_ps(primary_secondary_mount="/etc"), "primary_secondary_mount", N1),
+    ("primary_secondary", "mount /proc", m_ps(primary_secondary_mount="/proc"), "primary_secondary_mount", N1),
+    ("primary_secondary", "mount /sys", m_ps(primary_secondary_mount="/sys"), "primary_secondary_mount", N1),
+    ("primary_secondary", "mount /dev", m_ps(primary_secondary_mount="/dev"), "primary_secondary_mount", N1),
+    ("primary_secondary", "mount /run", m_ps(primary_secondary_mount="/run"), "primary_secondary_mount", N1),
+    ("primary_secondary", "mount /home", m_ps(primary_secondary_mount="/home"), "primary_secondary_mount", N1),
+    ("primary_secondary", "mount under /usr", m_ps(primary_secondary_mount="/usr/share"),
+     "primary_secondary_mount", N1),
+    ("primary_secondary", "mount /var/lib", m_ps(primary_secondary_mount="/var/lib"), "primary_secondary_mount", N1),
+    ("primary_secondary", "mount with newline", m_ps(primary_secondary_mount="/srv/share" + NL),
+     "primary_secondary_mount", N1),
+    ("primary_secondary", "mount with space", m_ps(primary_secondary_mount="/srv/my share"),
+     "primary_secondary_mount", N1),
+    ("primary_secondary", "mount with ..", m_ps(primary_secondary_mount="/srv/../etc"), "primary_secondary_mount", N1),
+    ("primary_secondary", "mount with trailing slash", m_ps(primary_secondary_mount="/srv/share/"),
+     "primary_secondary_mount", N1),
+    ("primary_secondary", "device disagrees with minor", m_ps(primary_secondary_device="/dev/drbd1"),
+     "primary_secondary_device", N1),
+    ("primary_secondary", "resource unknown", m_ps(primary_secondary_resource="r9"), "primary_secondary_resource", N1),
+    ("primary_secondary", "two resources, none named", m_ps(drbd_resources=[r0(), r0(name="r1", port=7790, minor=1)]),
+     "primary_secondary_resource", N1),
+    ("primary_secondary", "cluster IP 0.0.0.0", m_ps(primary_secondary_cluster_ip="0.0.0.0"),
+     "primary_secondary_cluster_ip", N1),
+    ("primary_secondary", "cluster IP network address", m_ps(primary_secondary_cluster_ip="192.168.101.0"),
+     "primary_secondary_cluster_ip", N1),
+    ("primary_secondary", "cluster IP broadcast address", m_ps(primary_secondary_cluster_ip="192.168.101.255"),
+     "primary_secondary_cluster_ip", N1),
+    ("primary_secondary", "cluster IP is a heartbeat link address", m_ps(primary_secondary_cluster_ip="192.168.103.12"),
+     "primary_secondary_cluster_ip", N1),
+    ("primary_secondary", "cluster IP is another node's cluster address",
+     m_ps(host={N2: {"hacluster_cluster_address": "192.168.101.100"}}), "primary_secondary_cluster_ip", N1),
+    ("primary_secondary", "cluster IP with newline", m_ps(primary_secondary_cluster_ip="192.168.101.100" + NL),
+     "primary_secondary_cluster_ip", N1),
+    ("primary_secondary", "cluster IP IPv6", m_ps(primary_secondary_cluster_ip="fd00::100"),
+     "primary_secondary_cluster_ip", N1),
+    ("primary_secondary", "prefix 33", m_ps(primary_secondary_cluster_ip_prefix=33),
+     "primary_secondary_cluster_ip_prefix", N1),
+    ("primary_secondary", "interface with newline", m_ps(primary_secondary_cluster_ip_interface="eth1" + NL),
+     "primary_secondary_cluster_ip_interface", N1),
+    ("primary_secondary", "interface with space", m_ps(primary_secondary_cluster_ip_interface="eth1 smbd"),
+     "primary_secondary_cluster_ip_interface", N1),
+    ("primary_secondary", "fstype xfs", m_ps(primary_secondary_fstype="xfs"), "primary_secondary_fstype", N1),
+    ("primary_secondary", "label too long", m_ps(primary_secondary_label="x" * 17), "primary_secondary_label", N1),
+    ("primary_secondary", "share name with ]", m_ps(primary_secondary_share_name="sh]are"),
+     "primary_secondary_share_name", N1),
+    ("primary_secondary", "share name with newline", m_ps(primary_secondary_share_name="share" + NL + "[x]"),
+     "primary_secondary_share_name", N1),
+    ("primary_secondary", "share named global", m_ps(primary_secondary_share_name="global"),
+     "primary_secondary_share_name", N1),
+    ("primary_secondary", "writable a string", m_ps(primary_secondary_share_writable="yes"),
+     "primary_secondary_share_writable", N1),
+    ("primary_secondary", "preferred node unknown", m_ps(primary_secondary_preferred_node="node3"),
+     "primary_secondary_preferred_node", N1),
+    ("primary_secondary", "ip agent IPaddr3", m_ps(primary_secondary_ip_agent="IPaddr3"),
+     "primary_secondary_ip_agent", N1),
+    ("primary_secondary", "resource on other nodes", m_ps(drbd_resources=[r0(nodes=["node1", "node3"])]),
+     "drbd_resources[r0].nodes", N1),
+    ("primary_secondary", "heartbeat key short", m_ps(heartbeat_authkey="short"), "heartbeat_authkey", N1),
+    ("primary_secondary", "drbd port out of range", m_ps(drbd_resources=[r0(port=99999)]),
+     "drbd_resources[r0].port", N1),
+    ("primary_secondary", "resources differ per node", m_ps(host={N2: {"drbd_resources": [r0(port=7790)]}}),
+     "drbd_resources", N1),
+    ("primary_secondary", "drbd address twice", m_ps(host={N2: {"drbd_address": "192.168.102.11"}}),
+     "drbd_address", N2),
+    # --- pacemaker
+    ("pacemaker", "nodes one", m_pm(pacemaker_nodes=["node1"]), "pacemaker_nodes", N1),
+    ("pacemaker", "cluster name with newline", m_pm(pacemaker_cluster_name="c1" + NL + "}"), "pacemaker_cluster_name", N1),
+    ("pacemaker", "cluster name too long", m_pm(pacemaker_cluster_name="c" * 33), "pacemaker_cluster_name", N1),
+    ("pacemaker", "no link address", m_pm(host={N2: {"pacemaker_link_addresses": []}}), "pacemaker_link_addresses", N2),
+    ("pacemaker", "nine links", m_pm(host={N2: {"pacemaker_link_addresses": ["10.0.%d.2" % i for i in range(9)]}}),
+     "pacemaker_link_addresses", N2),
+    ("pacemaker", "link address 0.0.0.0", m_pm(host={N2: {"pacemaker_link_addresses": ["0.0.0.0", "10.1.1.2"]}}),
+     "pacemaker_link_addresses[0]", N2),
+    ("pacemaker", "link address with newline", m_pm(host={N2: {"pacemaker_link_addresses": [
+        "10.0.0.2" + NL, "10.1.1.2"]}}),
+     "pacemaker_link_addresses[0]", N2),
+    ("pacemaker", "cipher without hash", m_pm(pacemaker_crypto_hash="none"), "pacemaker_crypto_hash", N1),
+    ("pacemaker", "cipher unknown", m_pm(pacemaker_crypto_cipher="rot13"), "pacemaker_crypto_cipher", N1),
+    ("pacemaker", "token a word", m_pm(pacemaker_token="fast"), "pacemaker_token", N1),
+    ("pacemaker", "password in params", m_pm(pacemaker_fence_devices=[
+        {"id": "fence_node1", "agent": "stonith:fence_ipmilan", "params": {"ip": "10.0.3.71", "password": FENCE_SECRET}},
+        GOOD_PACEMAKER["pacemaker_fence_devices"][1]]), "pacemaker_fence_devices[fence_node1].params", N1),
+    ("pacemaker", "passwd in params", m_pm(pacemaker_fence_devices=[
+        {"id": "fence_node1", "agent": "stonith:fence_ipmilan", "params": {"passwd": FENCE_SECRET}},
+        GOOD_PACEMAKER["pacemaker_fence_devices"][1]]), "pacemaker_fence_devices[fence_node1].params", N1),
+    ("pacemaker", "snmp_priv_passwd in params", m_pm(pacemaker_fence_devices=[
+        {"id": "fence_node1", "agent": "stonith:fence_apc_snmp", "params": {"snmp_priv_passwd": FENCE_SECRET}},
+        GOOD_PACEMAKER["pacemaker_fence_devices"][1]]), "pacemaker_fence_devices[fence_node1].params", N1),
+    ("pacemaker", "device id with space", m_pm(pacemaker_fence_devices=[
+        {"id": "fence node1", "agent": "stonith:fence_ipmilan"}], pacemaker_fence_secrets={}),
+     "pacemaker_fence_devices[0].id", N1),
+    ("pacemaker", "param value with newline", m_pm(pacemaker_fence_devices=[
+        {"id": "fence_node1", "agent": "stonith:fence_ipmilan", "params": {"ip": "10.0.3.71" + NL}},
+        GOOD_PACEMAKER["pacemaker_fence_devices"][1]]), "pacemaker_fence_devices[fence_node1].params.ip", N1),
+    ("pacemaker", "agent with space", m_pm(pacemaker_fence_devices=[
+        {"id": "fence_node1", "agent": "stonith:fence ipmilan"}], pacemaker_fence_secrets={}),
+     "pacemaker_fence_devices[fence_node1].agent", N1),
+    ("pacemaker", "duplicate device ids", m_pm(pacemaker_fence_devices=[
+        {"id": "f1", "agent": "stonith:fence_ipmilan"}, {"id": "f1", "agent": "stonith:fence_ipmilan"}],
+        pacemaker_fence_secrets={}), "pacemaker_fence_devices", N1),
+    ("pacemaker", "secret value with newline", m_pm(pacemaker_fence_secrets={
+        "fence_node1": {"password": FENCE_SECRET + NL}, "fence_node2": {"password": FENCE_SECRET}}),
+     "pacemaker_fence_secrets[fence_node1].password", N1),
+    ("pacemaker", "package with space", m_pm(pacemaker_fence_packages=["fence agents"]),
+     "pacemaker_fence_packages[0]", N1),
+    ("pacemaker", "stonith disabled by property", m_pm(pacemaker_properties={"stonith-enabled": "false"}),
+     "pacemaker_properties.stonith-enabled", N1),
+    ("pacemaker", "property value with quote", m_pm(pacemaker_properties={"cluster-recheck-interval": '5min"'}),
+     "pacemaker_properties.cluster-recheck-interval", N1),
+    ("pacemaker", "no-quorum ignore", m_pm(pacemaker_no_quorum_policy="ignore"), "pacemaker_no_quorum_policy", N1),
+    ("pacemaker", "link counts differ", m_pm(host={N2: {"pacemaker_link_addresses": ["192.168.103.12"]}}),
+     "pacemaker_link_addresses", N1),
+    ("pacemaker", "link address used twice", m_pm(host={N2: {"pacemaker_link_addresses": ["192.168.103.11",
+                                                                                          "192.168.101.12"]}}),
+     "pacemaker_link_addresses", N2),
+    # --- iscsi_target
+    ("iscsi_target", "iqn with newline", m_iscsi(iscsi_target_iqn=TARGET_IQN + NL), "iscsi_target_iqn", N1),
+    ("iscsi_target", "iqn month 13", m_iscsi(iscsi_target_iqn="iqn.2026-13.org.example:x"), "iscsi_target_iqn", N1),
+    ("iscsi_target", "iqn too long", m_iscsi(iscsi_target_iqn="iqn.2026-11.org.example:" + "x" * 220),
+     "iscsi_target_iqn", N1),
+    ("iscsi_target", "implementation iet", m_iscsi(iscsi_target_implementation="iet"),
+     "iscsi_target_implementation", N1),
+    ("iscsi_target", "port 0", m_iscsi(iscsi_target_port=0), "iscsi_target_port", N1),
+    ("iscsi_target", "vg with space", m_iscsi(iscsi_target_vg="vg 0"), "iscsi_target_vg", N1),
+    ("iscsi_target", "vg starting with dash", m_iscsi(iscsi_target_vg="-vg"), "iscsi_target_vg", N1),
+    ("iscsi_target", "vg ..", m_iscsi(iscsi_target_vg=".."), "iscsi_target_vg", N1),
+    ("iscsi_target", "host vg with quote", m_iscsi(iscsi_target_host_volume_groups=['vg"root']),
+     "iscsi_target_host_volume_groups[0]", N1),
+    ("iscsi_target", "lv reserved name", m_iscsi(iscsi_target_luns=[{"lun": 1, "lv": "snapshot1", "size": "1G"}]),
+     "iscsi_target_luns[0].lv", N1),
+    ("iscsi_target", "lv with slash", m_iscsi(iscsi_target_luns=[{"lun": 1, "lv": "a/b", "size": "1G"}]),
+     "iscsi_target_luns[0].lv", N1),
+    ("iscsi_target", "lun 256", m_iscsi(iscsi_target_luns=[{"lun": 256, "lv": "lun1", "size": "1G"}]),
+     "iscsi_target_luns[0].lun", N1),
+    ("iscsi_target", "lun a word", m_iscsi(iscsi_target_luns=[{"lun": "one", "lv": "lun1", "size": "1G"}]),
+     "iscsi_target_luns[0].lun", N1),
+    ("iscsi_target", "lun missing", m_iscsi(iscsi_target_luns=[{"lv": "lun1", "size": "1G"}]),
+     "iscsi_target_luns[0].lun", N1),
+    ("iscsi_target", "size with newline", m_iscsi(iscsi_target_luns=[{"lun": 1, "lv": "lun1", "size": "1G" + NL}]),
+     "iscsi_target_luns[0].size", N1),
+    ("iscsi_target", "scsi_sn upper case", m_iscsi(iscsi_target_luns=[
+        {"lun": 1, "lv": "lun1", "size": "1G", "scsi_sn": "ABCDEF01"}]),
+     "iscsi_target_luns[0].scsi_sn", N1),
+    ("iscsi_target", "lun unknown key", m_iscsi(iscsi_target_luns=[
+        {"lun": 1, "lv": "lun1", "size": "1G", "sise": "2G"}]),
+     "iscsi_target_luns[0]", N1),
+    ("iscsi_target", "initiator iqn with newline", m_iscsi(iscsi_target_allowed_initiators=[CLIENT_IQN + NL]),
+     "iscsi_target_allowed_initiators[0]", N1),
+    ("iscsi_target", "tgt initiator a name", m_iscsi(iscsi_target_implementation="tgt",
+                                                     iscsi_target_allowed_initiators=["client1"]),
+     "iscsi_target_allowed_initiators[0]", N1),
+    ("iscsi_target", "cluster IP 0.0.0.0", m_iscsi(iscsi_target_cluster_ip="0.0.0.0"), "iscsi_target_cluster_ip", N1),
+    ("iscsi_target", "cluster IP network address", m_iscsi(iscsi_target_cluster_ip="192.168.101.0"),
+     "iscsi_target_cluster_ip", N1),
+    ("iscsi_target", "cluster IP broadcast", m_iscsi(iscsi_target_cluster_ip="192.168.101.255"),
+     "iscsi_target_cluster_ip", N1),
+    ("iscsi_target", "cluster IP is a link address", m_iscsi(iscsi_target_cluster_ip="192.168.101.12"),
+     "iscsi_target_cluster_ip", N1),
+    ("iscsi_target", "networks empty", m_iscsi(iscsi_target_networks=[]), "iscsi_target_networks", N1),
+    ("iscsi_target", "network not CIDR", m_iscsi(iscsi_target_networks=["192.168.101.0"]),
+     "iscsi_target_networks[0]", N1),
+    ("iscsi_target", "interface with newline", m_iscsi(iscsi_target_cluster_ip_interface="eth1" + NL),
+     "iscsi_target_cluster_ip_interface", N1),
+    ("iscsi_target", "name with space", m_iscsi(iscsi_target_name="vg 0"), "iscsi_target_name", N1),
+    ("iscsi_target", "fencing off", m_iscsi(iscsi_target_drbd_fencing="dont-care"), "iscsi_target_drbd_fencing", N1),
+    ("iscsi_target", "handler relative", m_iscsi(iscsi_target_drbd_handlers={"fence-peer": "crm-fence-peer.sh"}),
+     "iscsi_target_drbd_handlers.fence-peer", N1),
+    ("iscsi_target", "device disagrees with minor", m_iscsi(iscsi_target_device="/dev/drbd3"),
+     "iscsi_target_device", N1),
+    ("iscsi_target", "two resources, none named", m_iscsi(drbd_resources=[r0(), r0(name="r1", port=7790, minor=1)]),
+     "iscsi_target_resource", N1),
+    ("iscsi_target", "fence password in params", m_iscsi(pacemaker_fence_devices=[
+        {"id": "fence_node1", "agent": "stonith:fence_ipmilan", "params": {"password": FENCE_SECRET}}],
+        pacemaker_fence_secrets={}), "pacemaker_fence_devices[fence_node1].params", N1),
+    ("iscsi_target", "drbd minor out of range", m_iscsi(drbd_resources=[r0(minor=2 ** 21)]),
+     "drbd_resources[r0].minor", N1),
+    ("iscsi_target", "resources differ per node", m_iscsi(host={N2: {"drbd_resources": [r0(port=7790)]}}),
+     "drbd_resources", N1),
+    ("iscsi_target", "link address used twice", m_iscsi(host={N2: {"pacemaker_link_addresses": [
+        "192.168.103.11", "192.168.101.12"]}}), "pacemaker_link_addresses", N2),
+    # --- iscsi_initiator
+    ("iscsi_initiator", "name missing", m_init(iscsi_initiator_name=""), "iscsi_initiator_name", "client1"),
+    ("iscsi_initiator", "name with newline", m_init(iscsi_initiator_name=CLIENT_IQN + NL), "iscsi_initiator_name",
+     "client1"),
+    ("iscsi_initiator", "portal 0.0.0.0", m_init(iscsi_initiator_portal="0.0.0.0"), "iscsi_initiator_portal",
+     "client1"),
+    ("iscsi_initiator", "port 70000", m_init(iscsi_initiator_port=70000), "iscsi_initiator_port", "client1"),
+    ("iscsi_initiator", "no targets", m_init(iscsi_initiator_targets=[]), "iscsi_initiator_targets", "client1"),
+    ("iscsi_initiator", "timeout negative", m_init(iscsi_initiator_replacement_timeout=-5),
+     "iscsi_initiator_replacement_timeout", "client1"),
+    ("iscsi_initiator", "timeout a word", m_init(iscsi_initiator_replacement_timeout="2m"),
+     "iscsi_initiator_replacement_timeout", "client1"),
+    ("iscsi_initiator", "login at boot a string", m_init(iscsi_initiator_login_at_boot="yes"),
+     "iscsi_initiator_login_at_boot", "client1"),
+    # --- base
+    ("base", "host name with newline", m_base(base_cluster_hosts=[
+        {"name": "node1" + NL + "10.0.0.9 evil", "address": "192.168.103.11"}]),
+     "base_cluster_hosts[0].name", N1),
+    ("base", "address 0.0.0.0", m_base(base_cluster_hosts=[{"name": "node1", "address": "0.0.0.0"}]),
+     "base_cluster_hosts[0].address", N1),
+    ("base", "package with space", m_base(base_packages=["rsync psmisc"]), "base_packages[0]", N1),
+    ("base", "manage hostname a string", m_base(base_manage_hostname="yes"), "base_manage_hostname", N1),
+]
+
+
+def test_model_covers_many_bad_inputs():
+    playbook_cases = len(BAD_HEARTBEAT) + len(BAD_BASE) + len(BAD_DRBD) + len(BAD_PS) + len(BAD_PM) \
+        + len(BAD_ISCSI) + len(BAD_INITIATOR)
+    assert len(MODEL_CASES) + playbook_cases >= 150
+    assert len(set(c[:2] for c in MODEL_CASES)) == len(MODEL_CASES), "case names repeat"
+
+
+@pytest.mark.parametrize("topology,case,setup,variable,host", MODEL_CASES, ids=[c[0] + ": " + c[1] for c in MODEL_CASES])
+def test_model_refuses(topology, case, setup, variable, host):
+    common, per_host = setup
+    per_host = {h: {k: v for k, v in values.items() if v is not None} for h, values in per_host.items()}
+    assert_model_refuses(topology, (common, per_host), variable, host,
+                         secrets=(DRBD_SECRET, SECRET, FENCE_SECRET))
+
+
+@pytest.mark.parametrize("topology,setup", [
+    ("drbd", m_drbd()), ("heartbeat", m_hb()), ("samba", m_samba()), ("primary_secondary", m_ps()),
+    ("pacemaker", m_pm()), ("iscsi_target", m_iscsi()), ("iscsi_initiator", m_init()), ("base", m_base()),
+    ("drbd", m_drbd(res=[r0(disk="/dev/disk/by-id/virtio-data1", meta_disk="/dev/vdc[0]", device="/dev/drbd0")])),
+    ("primary_secondary", m_ps(primary_secondary_mount="/var/lib/mysql", primary_secondary_label="data")),
+    ("iscsi_target", m_iscsi(iscsi_target_implementation="tgt", iscsi_target_allowed_initiators=["ALL"])),
+], ids=["drbd", "heartbeat", "samba", "primary_secondary", "pacemaker", "iscsi_target", "iscsi_initiator", "base",
+        "drbd by-id disk, external meta data", "ps mount below /var/lib", "tgt"])
+def test_model_accepts_good_input(topology, setup):
+    common, per_host = setup
+    assert model_problems(topology, common, per_host) == []
+
+
+# ---------------------------------------------------------------- split_brain_recover.yml: evidence and secrets
+
+SPLIT_BRAIN = Path(os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")) / "ansible_collections/hacluster/drbd/playbooks" \
+    / "split_brain_recover.yml"
+
+
+def split_brain_expressions(lines, failed):
+    """Run the playbook's own evidence and failure-message expressions on given kernel lines and a failed
+    connect (a playbook around them, on the controller: no DRBD needed)."""
+    text = SPLIT_BRAIN.read_text()
+    evidence = text[text.index("        __sb_evidence: >-"):text.index("{{ found }}") + len("{{ found }}")]
+    fail = text[text.index("    - name: Stop when a reconnect failed"):text.index("      loop: \"{{ [__sb_connect")]
+    msg = fail[fail.index("        msg: >-"):]
+    playbook = ("- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+                "    - ansible.builtin.set_fact:\n        __sb_log: {stdout_lines: %s}\n        item: %s\n"
+                "    - ansible.builtin.debug:\n        msg: \"{{ __sb_evidence | length }}\"\n      vars:\n%s\n"
+                "    - ansible.builtin.debug:\n%s\n"
+                % (json.dumps(lines), json.dumps(failed), "\n".join("  " + line for line in evidence.splitlines()),
+                   msg.rstrip()))
+    return playbook
+
+
+def run_local_playbook(playbook, tmp_path):
+    path = tmp_path / "play.yml"
+    path.write_text(playbook)
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCALHOST_WARNING="0",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+    proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", str(path),
+                           "-e", "ansible_python_interpreter=%s" % os.environ.get("CHECK_PYTHON", "auto_silent")],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return [json.loads(m) for m in re.findall(r'"msg": (.*)\n', proc.stdout)]
+
+
+FAILED_CONNECT = {"cmd": ["drbdadm", "connect", "r0"], "rc": 10, "stderr_lines": [
+    "drbdsetup-84 connect r0 ipv4:10.0.0.1:7789 ipv4:10.0.0.2:7789 --shared-secret=%s --cram-hmac-alg=sha1"
+    % DRBD_SECRET, "Failure: (102) Local address(port) already in use."]}
+
+
+@pytest.mark.parametrize("lines,count", [
+    (["block drbd0: Split-Brain detected but unresolved, dropping connection!"], 1),
+    (["block drbd0: Split-Brain detected but unresolved, dropping connection!",
+      "drbd r0: conn( StandAlone -> Unconnected )", "drbd r0: Handshake successful"], 0),
+    (["block drbd0: Split-Brain detected but unresolved, dropping connection!",
+      "drbd r0: conn( StandAlone -> Unconnected )",
+      "block drbd0: Split-Brain detected but unresolved, dropping connection!"], 1),
+], ids=["this attempt", "older attempt only", "older and this attempt"])
+def test_split_brain_counts_only_the_current_connection_attempt(tmp_path, lines, count):
+    evidence, message = run_local_playbook(split_brain_expressions(lines, FAILED_CONNECT), tmp_path)
+    assert int(evidence) == count
+
+
+def test_split_brain_failed_connect_never_shows_the_secret(tmp_path):
+    evidence, message = run_local_playbook(split_brain_expressions([], FAILED_CONNECT), tmp_path)
+    assert DRBD_SECRET not in message
+    assert "--shared-secret=******** --cram-hmac-alg=sha1" in message
+    assert "Local address(port) already in use" in message
+    text = SPLIT_BRAIN.read_text()
+    connect = text[text.index("    - name: Reconnect the victim"):text.index("    - name: Stop when a reconnect failed")]
+    assert connect.count("no_log: true") == 2, "a connect task is logged"
+
+
+# ---------------------------------------------------------------- iscsi_target: a failed query of Pacemaker
+
+PACEMAKER_FIXTURES = HERE.parent / "unit" / "fixtures" / "pacemaker" / "2.1.5"
+
+
+def fake_cibadmin(tmp_path, capture):
+    """A cibadmin that replays what Pacemaker 2.1.5's printed (fixtures/pacemaker/2.1.5/<capture>.*)."""
+    tool = tmp_path / "cibadmin"
+    tool.write_text("#!/bin/sh\ncat '%s'\ncat '%s' >&2\nexit %s\n" % (
+        PACEMAKER_FIXTURES / (capture + ".stdout"), PACEMAKER_FIXTURES / (capture + ".stderr"),
+        (PACEMAKER_FIXTURES / (capture + ".rc")).read_text().strip()))
+    tool.chmod(0o755)
+    return tool
+
+
+def run_managed_query(tmp_path, cibadmin, corosync_conf="# hacluster.drbd pacemaker role: Corosync 3 membership\n"):
+    """iscsi_target's tasks/managed.yml on localhost, with a Corosync configuration of `corosync_conf`
+    (None: none at all) and `cibadmin` as Pacemaker's tool."""
+    conf = tmp_path / "corosync.conf"
+    if corosync_conf is not None:
+        conf.write_text(corosync_conf)
+    playbook = tmp_path / "managed.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.include_role:\n        name: hacluster.drbd.iscsi_target\n"
+        "        tasks_from: managed\n      vars:\n        __iscsi_target_cibadmin: %s\n"
+        "        __iscsi_target_corosync_conf: %s\n        __iscsi_target_query_retries: 0\n"
+        "        iscsi_target_vg: vg0\n"
+        "    - ansible.builtin.debug:\n        msg: \"managed rc {{ __iscsi_target_managed.rc }}\"\n" % (cibadmin, conf))
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCALHOST_WARNING="0",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+    proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", str(playbook),
+                           "-e", "ansible_python_interpreter=%s" % os.environ.get("CHECK_PYTHON", "auto_silent")],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_a_failed_query_of_pacemaker_is_an_error_not_unmanaged(tmp_path):
+    rc, out = run_managed_query(tmp_path, fake_cibadmin(tmp_path, "cibadmin-no-cluster"))
+    assert rc != 0, out
+    assert "Could not ask Pacemaker on localhost" in out and "cibadmin exited 102" in out, out
+    assert "Transport endpoint is not connected" in out
+    assert "managed rc" not in out
+
+
+def test_a_cib_without_the_group_is_unmanaged(tmp_path):
+    rc, out = run_managed_query(tmp_path, fake_cibadmin(tmp_path, "cibadmin-xpath-miss"))
+    assert rc == 0, out
+    assert "managed rc 105" in out
+
+
+@pytest.mark.parametrize("conf", ["totem {\n    cluster_name: debian\n}\n", None], ids=["distribution default", "none"])
+def test_a_cluster_this_collection_did_not_configure_runs_no_target(tmp_path, conf):
+    """Freshly installed (or staged) packages start a one-node default cluster that may not answer yet:
+    not asked, not managed."""
+    rc, out = run_managed_query(tmp_path, fake_cibadmin(tmp_path, "cibadmin-no-cluster"), corosync_conf=conf)
+    assert rc == 0, out
+    assert "managed rc 105" in out
+
+
+# ---------------------------------------------------------------- secrets: no_log in every argument spec
+
+import yaml  # noqa: E402
+
+COLLECTION = Path(os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")) / "ansible_collections/hacluster/drbd"
+SECRET_OPTIONS = [
+    ("drbd", ["drbd_shared_secret"]), ("heartbeat", ["heartbeat_authkey"]),
+    ("heartbeat", ["heartbeat_stonith_hosts", "params"]), ("pacemaker", ["pacemaker_fence_secrets"]),
+]
+
+
+@pytest.mark.parametrize("role,path", SECRET_OPTIONS, ids=[".".join(p) for dummy, p in SECRET_OPTIONS])
+def test_every_secret_bearing_role_option_is_no_log(role, path):
+    spec = yaml.safe_load((COLLECTION / "roles" / role / "meta/argument_specs.yml").read_text())
+    option = {"options": spec["argument_specs"]["main"]["options"]}
+    for name in path:
+        option = option["options"][name]
+    assert option.get("no_log") is True, "%s %s is logged" % (role, ".".join(path))
+
+
+@pytest.mark.parametrize("module,option", [("drbd_resource", "shared_secret"), ("pacemaker_cib", "secrets")])
+def test_every_secret_bearing_module_option_is_no_log(module, option):
+    source = (COLLECTION / "plugins/modules" / (module + ".py")).read_text()
+    assert re.search(r"\b%s=dict\([^)]*no_log=True" % option, source), "%s %s is logged" % (module, option)
+
+
+@pytest.mark.parametrize("role", sorted(p.parent.parent.name for p in (HERE.parent.parent / "roles").glob("*/defaults/main.yml")))
+def test_argument_specs_match_the_defaults(role):
+    roles = HERE.parent.parent / "roles"
+    defaults = yaml.safe_load((roles / role / "defaults/main.yml").read_text()) or {}
+    spec = yaml.safe_load((roles / role / "meta/argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+    assert sorted(defaults) == sorted(k for k in spec if k in defaults or "default" in spec[k]), role
+    for name, value in defaults.items():
+        if (isinstance(value, str) and "{{" in value) or spec[name].get("required"):
+            # Computed defaults, and placeholders of options the spec makes the user set.
+            continue
+        assert spec[name].get("default") == value, "%s: %s defaults to %r, its argument spec says %r" % (
+            role, name, value, spec[name].get("default"))

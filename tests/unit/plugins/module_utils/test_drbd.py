@@ -277,8 +277,8 @@ def test_read_state_84_fresh_pair(monkeypatch):
 def test_read_state_84_resync_progress(monkeypatch):
     state, dummy = read(monkeypatch, "r1", versions_for(CFS_8411_FRESH, V_84), SH_MINOR_R1, [CFS_8411_SYNCSOURCE])
     assert (state["role"], state["cstate"], state["connection"]) == ("Primary", "SyncSource", "Connected")
-    assert state["sync"] == {"percent": 8.6, "eta_seconds": 111, "speed": 4316}
-    assert drbd.progress(state) == {"percent": 8.6, "eta_seconds": 111, "speed_kib_s": 4316, "cstate": "SyncSource",
+    assert state["sync"] == {"percent": 8.6, "eta_seconds": 111, "speed": 4316, "average": 4316}
+    assert drbd.progress(state) == {"percent": 8.6, "eta_seconds": 111, "speed_kib_s": 4316, "average_kib_s": 4316, "cstate": "SyncSource",
                                     "disk": "UpToDate", "peer_disk": "Inconsistent"}
 
 

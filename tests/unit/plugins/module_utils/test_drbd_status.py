@@ -27,11 +27,11 @@ def fixture(relpath):
         return handle.read()
 
 
-def sync(percent, left, total, finish, speed, want=None, kind="sync'ed", stalled=False):
+def sync(percent, left, total, finish, speed, want=None, kind="sync'ed", stalled=False, average=None):
     return {
         "kind": kind, "percent": percent, "left_kib": left, "total_kib": total,
         "done_kib": total - left, "finish_seconds": finish, "speed_kib_s": speed,
-        "want_kib_s": want, "stalled": stalled,
+        "average_kib_s": average, "want_kib_s": want, "stalled": stalled,
     }
 
 
@@ -55,7 +55,7 @@ PROC_CASES = [
      {0: {"cstate": "SyncSource", "role": "Primary", "peer_role": "Secondary",
           "disk": "Consistent", "ns": 627252, "dr": 629812, "lo": 640, "ua": 640,
           # (8805/9418)M: the kernel prints MiB above 1 GiB
-          "sync": sync(6.6, 8805 * 1024, 9418 * 1024, 4 * 60 + 51, 30888)}}),
+          "sync": sync(6.6, 8805 * 1024, 9418 * 1024, 4 * 60 + 51, 30888, average=27268)}}),
     ("0.7.17/proc_drbd_secondary_primary.txt",
      {"version": "0.7.17"},
      1,
@@ -74,7 +74,7 @@ PROC_CASES = [
      {"version": "0.7.23", "api": 79, "generation": "0.7"},
      1,
      {0: {"cstate": "SyncSource", "disk": "Consistent", "pe": 30, "ua": 2019,
-          "sync": sync(12.5, 458848, 520196, 104, 4356)}}),
+          "sync": sync(12.5, 458848, 520196, 104, 4356, average=4088)}}),
     ("0.7.23/proc_drbd_no_buildline.txt",
      {"version": "0.7.23", "build": None},
      1,
@@ -121,13 +121,13 @@ PROC_CASES = [
      {"version": "8.3.1"},
      5,
      {3: {"cstate": "SyncTarget", "disk": "Inconsistent", "peer_disk": "UpToDate", "oos": 346112,
-          "sync": sync(34.9, 346112 * 1024, 524288 * 1024, 5, 59392)}}),
+          "sync": sync(34.9, 346112 * 1024, 524288 * 1024, 5, 59392, average=59392)}}),
     ("8.3.1/proc_drbd_sync_krnl2.6.39.txt",
      {"version": "8.3.1"},
      5,
      # "(14996/15360)Mfinish: ..." on one line
      {3: {"cstate": "SyncSource", "protocol": "A", "flags": "r-----", "oos": 15358208,
-          "sync": sync(2.4, 14996 * 1024, 15360 * 1024, 4 * 60 + 8, 61736)}}),
+          "sync": sync(2.4, 14996 * 1024, 15360 * 1024, 4 * 60 + 8, 61736, average=61736)}}),
     ("8.3.2/proc_drbd_secondary.txt",
      {"version": "8.3.2", "proto_max": 90,
       "build": "GIT-hash: dd7985327f146f33b86d4bff5ca8c94234ce840e build by "
@@ -142,7 +142,7 @@ PROC_CASES = [
      {"version": "8.3.11", "proto_max": 96, "build": "srcversion: 2D876214BAAD53B31ADC1D6"},
      4,
      {0: {"cstate": "SyncTarget", "role": "Secondary", "peer_role": "Primary", "lo": 2, "pe": 4,
-          "oos": 588416, "sync": sync(44.4, 588416, 1048576, 8, 65736, want=61440)},
+          "oos": 588416, "sync": sync(44.4, 588416, 1048576, 8, 65736, want=61440, average=65736)},
       3: UNCONFIGURED}),
     ("8.4.2/proc_drbd.txt",
      {"version": "8.4.2", "api": 1, "proto_min": 86, "proto_max": 101, "generation": "8.3"},
@@ -161,7 +161,7 @@ PROC_CASES = [
      {0: {"cstate": "StandAlone", "role": "Primary", "wo": "d", "dw": 33318},
       3: UNCONFIGURED,
       5: {"cstate": "SyncSource", "flags": "r---n-", "pe": 33, "ua": 18,
-          "sync": sync(68.5, 335744, 1048576, 5, 64800)}}),
+          "sync": sync(68.5, 335744, 1048576, 5, 64800, average=64800)}}),
     ("8.4.3/proc_drbd.txt",
      {"version": "8.4.3", "api": 1, "build": "srcversion: 1A9F77B1CA5FF92235C2213"},
      1,
@@ -206,13 +206,13 @@ def test_proc_drbd_unconfigured_has_no_counters():
 CONSTRUCTED_SYNC_CASES = [
     # 8.4 marks a resync without progress for 3 minutes with "(stalled)"
     ("finish: 0:00:05 speed: 64,800 (64,800) K/sec (stalled)",
-     "sync'ed: 68.5%", sync(68.5, 335744, 1048576, 5, 64800, stalled=True)),
+     "sync'ed: 68.5%", sync(68.5, 335744, 1048576, 5, 64800, stalled=True, average=64800)),
     # drbd_proc_details >= 1 prints the short and the long average
     ("finish: 0:00:05 speed: 64,800 (63,100 -- 64,800) K/sec",
-     "sync'ed: 68.5%", sync(68.5, 335744, 1048576, 5, 64800)),
+     "sync'ed: 68.5%", sync(68.5, 335744, 1048576, 5, 64800, average=64800)),
     # online verify (VerifyS) prints "verified:" and a want: rate
     ("finish: 1:02:03 speed: 1,024 (999) want: 10,240 K/sec",
-     "verified: 68.5%", sync(68.5, 335744, 1048576, 3723, 1024, want=10240, kind="verified")),
+     "verified: 68.5%", sync(68.5, 335744, 1048576, 3723, 1024, want=10240, kind="verified", average=999)),
 ]
 
 
@@ -229,8 +229,8 @@ def test_proc_drbd_07_stalled():
         "finish: 0:01:44 speed: 4,356 (4,088) K/sec", "stalled")
     assert parse_proc_drbd(text)["devices"][0]["sync"] == {
         "kind": "sync'ed", "percent": 12.5, "left_kib": 458848, "total_kib": 520196,
-        "done_kib": 61348, "finish_seconds": None, "speed_kib_s": None, "want_kib_s": None,
-        "stalled": True,
+        "done_kib": 61348, "finish_seconds": None, "speed_kib_s": None, "average_kib_s": None,
+        "want_kib_s": None, "stalled": True,
     }
 
 

@@ -91,6 +91,41 @@ def test_split_brain_hint_for_standalone():
     assert (result["resources"]["r0"]["cstate"], result["resources"]["r1"]["exists"]) == ("StandAlone", False)
 
 
+def test_resources_that_are_up_are_kept_when_status_exits_10_for_one_that_is_down():
+    # drbdadm status prints the resources that are up and exits 10 for a configured one that is not. The
+    # stdout is the published 8.4 capture; the stderr line is drbdadm's own wording for a failed drbdsetup
+    # (as in fixtures/drbd/9.22.0/status_status_no_module_84_stderr.txt) with drbdsetup's exit 10.
+    table = dict(TABLE_84)
+    table[("drbdadm", "status", "all")] = (10, STATUS_84, "Command 'drbdsetup-84 status r0' terminated with exit "
+                                                          "code 10\n")
+    outcome, result, runner, dummy = info({}, table, [CFS_8411_FRESH])
+    assert outcome == "exit", result
+    assert list(result["status"]) == ["home"]
+    assert result["resources"] == {"r0": R0_NOT_UP, "r1": FRESH_R1}
+
+
+def test_an_unconfigured_84_minor_exists():
+    # Minor 3 of the real 8.4.2 capture is "cs:Unconfigured": there in the kernel, StandAlone and Diskless.
+    table = {("drbdadm", "--version"): (0, V_84, ""), ("drbdadm", "status", "r0"): (0, "", ""),
+             ("drbdadm", "sh-minor", "r0"): (0, "3\n", "")}
+    outcome, result, runner, dummy = info({"resource": "r0"}, table, [fixture("8.4.2/proc_drbd_sync.txt")])
+    assert outcome == "exit", result
+    state = result["resources"]["r0"]
+    assert (state["exists"], state["cstate"], state["role"], state["disk"]) == (True, "Unconfigured", "Secondary",
+                                                                                "Diskless")
+    assert result["split_brain"] == []
+
+
+def test_the_average_resync_speed_is_returned():
+    # Minor 5 of the real 8.4.2 capture resyncs: "speed: 64,800 (64,800) K/sec", the second the average.
+    table = {("drbdadm", "--version"): (0, V_84, ""), ("drbdadm", "status", "r0"): (0, "", ""),
+             ("drbdadm", "sh-minor", "r0"): (0, "5\n", "")}
+    outcome, result, runner, dummy = info({"resource": "r0"}, table, [fixture("8.4.2/proc_drbd_sync.txt")])
+    assert outcome == "exit", result
+    assert result["resources"]["r0"]["sync"] == {"percent": 68.5, "eta_seconds": 5, "speed": 64800,
+                                                 "average": 64800}
+
+
 def test_one_resource_without_status_support():
     # 8.3 kernel: drbdadm status gives no text status there, so it is not run.
     proc = fixture("8.3.11/proc_drbd_sync_want.txt")
@@ -102,7 +137,7 @@ def test_one_resource_without_status_support():
     state = result["resources"]["r0"]
     assert (state["role"], state["cstate"], state["disk"], state["peer_roles"]) == ("Secondary", "SyncTarget",
                                                                                     "Inconsistent", ["Primary"])
-    assert state["sync"] == {"percent": 44.4, "eta_seconds": 8, "speed": 65736}
+    assert state["sync"] == {"percent": 44.4, "eta_seconds": 8, "speed": 65736, "average": 65736}
     assert runner.calls == [["drbdadm", "--version"], ["drbdadm", "sh-minor", "r0"]]
 
 

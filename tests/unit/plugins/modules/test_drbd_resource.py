@@ -348,6 +348,35 @@ def test_invalid_options_fail_before_anything_runs(target, tmp_path, etc):
     assert host.calls == []
 
 
+@pytest.mark.parametrize("change,msg", [
+    ({"disk": "/dev/loop0\n"}, "hosts[vm].disk: contains a control character"),
+    ({"disk": "loop0"}, "hosts[vm].disk: \"loop0\" is a relative path"),
+    ({"address": "0.0.0.0"}, "hosts[vm].address: 0.0.0.0 is the unspecified address"),
+    ({"address": "127.0.0.1\n"}, "hosts[vm].address: contains a control character"),
+    ({"port": 0}, "hosts[vm].port: must be between 1 and 65535"),
+    ({"minor": 1 << 20, "device": None}, "hosts[vm].minor: must be between 0 and 1048575"),
+    ({"name": "vm\n"}, "hosts[vm\n].name: contains a control character"),
+], ids=["disk newline", "disk relative", "address 0.0.0.0", "address newline", "port 0", "minor", "host name"])
+def test_the_models_checks_refuse_arguments_before_anything_runs(target, tmp_path, etc, change, msg):
+    host = target(Host([]))
+    hosts = [dict(HOSTS[0], **change), HOSTS[1]]
+    result = run(tmp_path, etc, hosts=[{k: v for k, v in h.items() if v is not None} for h in hosts])
+    assert result["failed"] is True
+    assert result["msg"].startswith(msg), result["msg"]
+    assert result["msg"].endswith("nothing was changed")
+    assert host.calls == []
+    assert listing(etc) == []
+
+
+def test_a_secret_with_a_line_break_is_refused_without_showing_it(target, tmp_path, etc):
+    host = target(Host([]))
+    result = run(tmp_path, etc, shared_secret="abc\ndef-" + SECRET)
+    assert result["failed"] is True
+    assert result["msg"].startswith("shared_secret: contains a control character")
+    assert SECRET not in result["msg"]
+    assert host.calls == []
+
+
 # ---------------------------------------------------------------------------
 # Dialect-specific placement through the module
 # ---------------------------------------------------------------------------
@@ -452,6 +481,30 @@ def test_up_keeps_existing_meta_data(target, tmp_path, etc):
     assert host.argvs("blkid") == [] and host.argvs("wipefs") == []
 
 
+DISCARD_RULES = [(("drbdmeta", "v08"), cap("drbdmeta_v08_dump_md_ext4")), (("drbdmeta", "v09"), cap("drbdmeta_v09_dump_md_ext4")),
+                 (("blkid",), cap("blkid_ext4")), (("wipefs", "--no-act"), cap("wipefs_ext4")),
+                 (("wipefs", "--all"), cap("wipefs_all_ext4")), (("modprobe",), QUIET_SUCCESS),
+                 (("drbdadm-84", "create-md", "--force", "r0"), cap("create_md_84_force_after_wipefs")),
+                 (("drbdadm-84", "up", "r0"), QUIET_SUCCESS)]
+
+
+@pytest.mark.parametrize("rules,params", [(BLANK_PROBES + UP_RULES, {}),
+                                          (DISCARD_RULES, {"discard_existing_data": True})],
+                         ids=["blank disk", "discard existing data"])
+def test_check_mode_reports_exactly_the_commands_apply_runs(target, tmp_path, etc, rules, params):
+    seed_config(etc)
+    proc = fixture_text("drbd", "8.4.2", "proc_drbd.txt")
+    checked = target(Host(rules, versions=[NO_MODULE], proc=proc))
+    predicted = run(tmp_path, etc, check=True, state="up", **params)
+    assert checked.writes == []
+    target(Host(rules, versions=[NO_MODULE, KERNEL_84], proc=proc))
+    applied = run(tmp_path, etc, state="up", **params)
+    assert predicted["failed"] is False and applied["failed"] is False
+    assert predicted["commands"] == applied["commands"]
+    assert predicted.get("destroyed") == applied.get("destroyed")
+    assert [c.split()[0] for c in applied["commands"]][-1].endswith("drbdadm-84")
+
+
 def test_up_is_a_no_op_when_the_kernel_matches_the_configuration(target, tmp_path, etc):
     seed_config(etc)
     host = target(Host([(("drbdadm-84", "-d", "adjust", "r0"), QUIET_SUCCESS)], versions=[KERNEL_84],
@@ -523,6 +576,41 @@ def test_up_refuses_a_disk_with_a_signature(target, tmp_path, etc, kind, v08, v0
     assert result["msg"] == ("refusing to create DRBD meta data on /dev/loop0: it holds %s. Set "
                              "discard_existing_data: true to destroy it; nothing was changed" % found)
     assert host.writes == []
+
+
+EXTERNAL = [dict(HOSTS[0], meta_disk="/dev/loop1"), dict(HOSTS[1], meta_disk="/dev/vdc")]
+SIZES = {"/dev/loop0": 314572800, "/dev/loop1": 314572800}
+
+
+def test_up_with_external_meta_data_refuses_a_data_disk_that_holds_a_file_system(target, tmp_path, etc):
+    # The meta data device is blank, the data disk holds ext4: create-md would succeed, and the initial
+    # sync would overwrite the file system on the node that is not its source.
+    seed_config(etc)
+    host = target(Host([(("drbdadm-84", "dump", "r0"), cap("dump_r0_84")),
+                        (("drbdmeta", "v08"), cap("drbdmeta_v08_dump_md_blank")),
+                        (("drbdmeta", "v09"), cap("drbdmeta_v09_dump_md_blank")),
+                        (("blkid", "/dev/loop1"), cap("blkid_blank")), (("wipefs", "/dev/loop1"), cap("wipefs_blank")),
+                        (("blkid", "/dev/loop0"), cap("blkid_ext4")), (("wipefs", "/dev/loop0"), cap("wipefs_ext4"))],
+                       sizes=SIZES))
+    result = run(tmp_path, etc, state="up", hosts=EXTERNAL)
+    assert result["failed"] is True
+    assert result["msg"].startswith("refusing to create DRBD meta data for r0: its data disk /dev/loop0 holds ext4")
+    assert result["msg"].endswith("nothing was changed")
+    assert host.writes == []
+    assert [c[-1] for c in host.argvs("blkid")] == ["/dev/loop1", "/dev/loop0"]
+
+
+def test_up_with_external_meta_data_probes_the_data_disk_and_creates_on_blank_disks(target, tmp_path, etc):
+    seed_config(etc)
+    host = target(Host([(("drbdadm-84", "dump", "r0"), cap("dump_r0_84")),
+                        (("drbdmeta", "v08"), cap("drbdmeta_v08_dump_md_blank")),
+                        (("drbdmeta", "v09"), cap("drbdmeta_v09_dump_md_blank")),
+                        (("blkid",), cap("blkid_blank")), (("wipefs", "--no-act"), cap("wipefs_blank"))] + UP_RULES,
+                       versions=[NO_MODULE, KERNEL_84], sizes=SIZES))
+    result = run(tmp_path, etc, state="up", hosts=EXTERNAL)
+    assert result["failed"] is False, result["msg"]
+    assert sorted(c[-1] for c in host.argvs("blkid")) == ["/dev/loop0", "/dev/loop1"]
+    assert any("create-md" in c for c in result["commands"])
 
 
 def test_up_refuses_when_drbdmeta_cannot_tell(target, tmp_path, etc):
@@ -744,6 +832,34 @@ def test_down_takes_an_up_resource_down_once(target, tmp_path, etc):
     assert result["commands"] == []
     assert host.calls == []
     assert (etc / "drbd.d/r0.res").exists()
+
+
+# An 8.4 minor that exists but is StandAlone, Diskless and Secondary: /proc/drbd lists it as "cs:Unconfigured"
+# (the line of the real 8.4.2 capture fixtures/drbd/8.4.2/proc_drbd_sync.txt, here for minor 0).
+UNCONFIGURED_84 = "version: 8.4.11 (api:1/proto:86-101)\n 0: cs:Unconfigured\n"
+
+
+def test_down_takes_an_unconfigured_84_minor_down(target, tmp_path, etc):
+    seed_config(etc)
+    host = target(Host([(("drbdadm-84", "down", "r0"), QUIET_SUCCESS)], versions=[KERNEL_84], proc=UNCONFIGURED_84))
+    result = run(tmp_path, etc, state="down")
+    assert result["changed"] is True
+    assert result["commands"] == ["%s -c %s down r0" % (A84, etc / "drbd.conf")]
+    assert host.writes == [[A84, "-c", str(etc / "drbd.conf"), "down", "r0"]]
+
+
+def test_up_on_an_unconfigured_84_minor_adjusts_it(target, tmp_path, etc):
+    # `drbdadm up` would fail on the existing minor; adjust attaches and connects it.
+    seed_config(etc)
+    plan = cap("dry_run_adjust_r0_84_not_up")
+    host = target(Host([(("drbdadm-84", "-d", "adjust", "r0"), plan), (("drbdadm-84", "adjust", "r0"), QUIET_SUCCESS)],
+                       versions=[KERNEL_84], proc=UNCONFIGURED_84))
+    result = run(tmp_path, etc, state="up")
+    assert result["changed"] is True
+    assert result["commands"] == ["%s -c %s adjust r0" % (A84, etc / "drbd.conf")]
+    assert host.writes == [[A84, "-c", str(etc / "drbd.conf"), "adjust", "r0"]]
+    assert host.argvs("drbdmeta") == [] and host.argvs("blkid") == []
+    assert result["status"]["exists"] is True and result["status"]["cstate"] == "Unconfigured"
 
 
 def test_down_on_drbd9_without_configuration_uses_drbdsetup_by_name(target, tmp_path, etc):

@@ -183,7 +183,8 @@ def test_unparsable_proc_drbd_fails_clearly():
 
 
 @pytest.mark.parametrize("args, msg", [
-    ({"name": "-r0", "state": "primary"}, "invalid DRBD resource name '-r0'"),
+    ({"name": "-r0", "state": "primary"}, 'name: "-r0" is not a DRBD resource name'),
+    ({"name": "r0\n", "state": "primary"}, "name: contains a control character"),
     ({"name": "r0", "state": "secondary", "initial_sync": True}, "initial_sync only applies to state=primary"),
     ({"name": "r0", "state": "primary", "timeout": 0}, "timeout must be a positive number of seconds"),
 ])
@@ -214,7 +215,7 @@ def test_initial_sync_84_lab_chain():
     assert result["commands"] == ["drbdadm primary --force r1"]
     assert writes(runner) == [["drbdadm", "primary", "--force", "r1"]]
     assert runner.calls.index(["drbdadm", "get-gi", "r1"]) < runner.calls.index(["drbdadm", "primary", "--force", "r1"])
-    assert result["progress"] == {"percent": None, "eta_seconds": None, "speed_kib_s": None, "cstate": "Connected",
+    assert result["progress"] == {"percent": None, "eta_seconds": None, "speed_kib_s": None, "average_kib_s": None, "cstate": "Connected",
                                   "disk": "UpToDate", "peer_disk": "UpToDate"}
 
 
@@ -228,7 +229,7 @@ def test_initial_sync_without_wait_reports_the_resync():
     outcome, result, dummy, dummy2 = role({"name": "r1", "state": "primary", "initial_sync": True}, table,
                                           [CFS_8411_FRESH, CFS_8411_FRESH, CFS_8411_SYNCSOURCE])
     assert outcome == "exit"
-    assert result["progress"] == {"percent": 8.6, "eta_seconds": 111, "speed_kib_s": 4316, "cstate": "SyncSource",
+    assert result["progress"] == {"percent": 8.6, "eta_seconds": 111, "speed_kib_s": 4316, "average_kib_s": 4316, "cstate": "SyncSource",
                                   "disk": "UpToDate", "peer_disk": "Inconsistent"}
 
 
@@ -415,7 +416,7 @@ def test_wait_timeout_reports_progress():
         "timed out after 10 s waiting for r1 to be UpToDate on both sides, 8.6% done, about 111 s left; last seen: "
         "role=Primary, cstate=SyncSource, disk=UpToDate; peer peer: role=Secondary, connection=Connected, "
         "replication=SyncSource, disk=Inconsistent")
-    assert result["progress"] == {"percent": 8.6, "eta_seconds": 111, "speed_kib_s": 4316, "cstate": "SyncSource",
+    assert result["progress"] == {"percent": 8.6, "eta_seconds": 111, "speed_kib_s": 4316, "average_kib_s": 4316, "cstate": "SyncSource",
                                   "disk": "UpToDate", "peer_disk": "Inconsistent"}
     # The promotion happened and is reported although the wait failed.
     assert (result["changed"], result["commands"], result["role_after"]) == (True, ["drbdadm primary --force r1"],

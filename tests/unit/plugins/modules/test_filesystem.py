@@ -65,7 +65,7 @@ class Device(object):
 
     def run_command(self, module, args, **kwargs):
         assert isinstance(args, list), "argv lists only, never a shell string"
-        assert kwargs.get("environ_update") == {"LC_ALL": "C"}
+        assert kwargs.get("environ_update") == {"LC_ALL": "C", "LANG": "C"}
         self.calls.append(list(args))
         tool = os.path.basename(args[0])
         if tool == "blkid" or args[1:3] == ["--no-act", "--parsable"]:
@@ -302,4 +302,14 @@ def test_too_long_label_is_caught_before_the_device_is_touched(device):
     result = run(fstype="xfs", label="thirteen-char")
     assert result["failed"] is True
     assert dev.calls == []
-    assert result["msg"] == "label 'thirteen-char' is longer than the 12 characters xfs allows; nothing was changed"
+    assert result["msg"] == ("label 'thirteen-char' is not one line of at most the 12 characters xfs allows; "
+                             "nothing was changed")
+
+
+@pytest.mark.parametrize("dev,label", [("/dev/loop0\n", None), ("loop0", None), ("/dev/loop0", "data\n")])
+def test_values_with_a_line_break_or_a_relative_device_are_refused_untouched(device, dev, label):
+    probe = device("blank")
+    result = run(fstype="ext4", label=label, dev=dev) if label else run(fstype="ext4", dev=dev)
+    assert result["failed"] is True
+    assert probe.calls == []
+    assert "nothing was changed" in result["msg"]

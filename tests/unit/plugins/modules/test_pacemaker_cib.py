@@ -154,6 +154,8 @@ def test_legacy_dialect_writes_master(tmp_path):
     (dict(ARGS, secrets={"ghost": {"password": SECRET}}), "secrets name primitives that are not in resources"),
     (dict(ARGS, constraints=[{"type": "order", "id": "o", "first": "nothere", "then": "fs_r0"}]), "nothere"),
     (dict(ARGS, resources=[dict(FS, agent="Filesystem")], secrets={}), "agent 'Filesystem'"),
+    (dict(ARGS, resources=[DRBD, dict(FENCE, params={"pcmk_host_list": "node1", "passwd": SECRET}), FS], secrets={}),
+     "fence device fence_node1 carries passwd in params"),
 ])
 def test_bad_input_refused_before_any_push(args, message, tmp_path):
     outcome, result, runner, dummy = run(args, table(tmp_path, fix("cibadmin-empty.xml")), tmp_path)
