@@ -846,26 +846,42 @@ def cmd_up(args) -> None:
 # under emulation on every run. It is keyed by everything that went in.
 
 COLLECTION = HERE.parents[1]
-LAYER_VERSION = "1"  # bump when ensure_layers() changes what a layer holds
-# The collection's files that decide what install.yml installs.
-LAYER_INPUTS = ("playbooks/install.yml", "roles/*/tasks/install.yml", "roles/*/vars/*.yml",
-                "roles/*/defaults/main.yml")
+LAYER_VERSION = "2"  # bump when ensure_layers() changes what a layer holds
+# The collection's files that decide what install.yml installs: the playbook,
+# the roles' install tasks and their package lists.
+LAYER_FILES = ("playbooks/install.yml", "roles/*/tasks/install.yml", "roles/*/vars/*.yml")
+JINJA = re.compile(r"{{(.*?)}}", re.S)
+NAME = re.compile(r"\b[a-z_][a-z0-9_]*\b")
 
 
 def layer_key(base_key: str, playbook: Path, groups: list[str], group_vars: Path | None) -> str:
+    """Hash of what decides a layer's packages: the base image, the install
+    playbook, the roles' install tasks and package lists, the node's groups,
+    and the values (role defaults, then the node's group_vars) of every
+    variable those files use, so that a changed timeout or secret in the same
+    group_vars does not rebuild a layer, but a changed package choice does."""
+    import yaml  # pylint: disable=import-outside-toplevel  # in the venv that runs the lab
+
     h = hashlib.sha256()
     for part in (LAYER_VERSION, base_key, playbook.name, playbook.read_text(), " ".join(sorted(groups))):
         h.update(part.encode() + b"\0")
-    for path in sorted({p for pattern in LAYER_INPUTS for p in COLLECTION.glob(pattern) if p.is_file()}):
-        h.update(str(path.relative_to(COLLECTION)).encode() + b"\0" + path.read_bytes() + b"\0")
+    names: set[str] = set()
+    for path in sorted({p for pattern in LAYER_FILES for p in COLLECTION.glob(pattern) if p.is_file()}):
+        text = path.read_text()
+        h.update(str(path.relative_to(COLLECTION)).encode() + b"\0" + text.encode() + b"\0")
+        names.update(n for expr in JINJA.findall(text) for n in NAME.findall(expr))
+    values: dict[str, dict] = {"defaults": {}}
+    for path in sorted(COLLECTION.glob("roles/*/defaults/main.yml")):
+        for name, value in (yaml.safe_load(path.read_text()) or {}).items():
+            if name in names:
+                values["defaults"][name] = value
     if group_vars:
-        # By content, not by bytes: the same variables written by Molecule
-        # or by the bench give the same layer.
-        import yaml  # pylint: disable=import-outside-toplevel  # in the venv that runs the lab
-
-        values = {p.name.split(".")[0]: yaml.safe_load(p.read_text())
-                  for p in sorted(group_vars.iterdir()) if p.is_file()}
-        h.update(json.dumps(values, sort_keys=True).encode())
+        for path in sorted(group_vars.iterdir()):
+            group = path.name.split(".")[0]
+            if path.is_file() and (group == "all" or group in groups):
+                data = yaml.safe_load(path.read_text()) or {}
+                values[group] = {k: v for k, v in data.items() if k in names}
+    h.update(json.dumps(values, sort_keys=True).encode())
     return h.hexdigest()[:16]
 
 

@@ -132,14 +132,18 @@ class TestNodeGroups:
 class TestLayerKey:
     @pytest.fixture
     def collection(self, tmp_path, monkeypatch):
-        for rel, text in {"playbooks/install.yml": "- hosts: all\n", "roles/samba/tasks/install.yml": "apt\n",
-                          "roles/samba/vars/main.yml": "__samba_packages: [samba]\n",
-                          "roles/samba/defaults/main.yml": "samba_shares: []\n",
-                          "roles/samba/tasks/main.yml": "config\n"}.items():
+        for rel, text in {
+            "playbooks/install.yml": "- hosts: all\n",
+            "roles/samba/tasks/install.yml": "name: \"{{ __samba_packages + samba_extra_packages }}\"\n",
+            "roles/samba/vars/main.yml": "__samba_packages: [samba]\n",
+            "roles/samba/defaults/main.yml": "samba_extra_packages: []\nsamba_shares: []\n",
+            "roles/samba/tasks/main.yml": "config\n",
+        }.items():
             (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / rel).write_text(text)
         (tmp_path / "gv").mkdir()
-        (tmp_path / "gv" / "all.yml").write_text("x: 1\n")
+        (tmp_path / "gv" / "hacluster").write_text("samba_extra_packages: [smbclient]\nheartbeat_deadtime: 15\n")
+        (tmp_path / "gv" / "other.yml").write_text("samba_extra_packages: [winbind]\n")
         monkeypatch.setattr(lab, "COLLECTION", tmp_path)
         return tmp_path
 
@@ -150,27 +154,35 @@ class TestLayerKey:
         assert self.key(collection) == self.key(collection, groups=("primary_secondary", "hacluster"))
 
     @pytest.mark.parametrize("change", ["playbooks/install.yml", "roles/samba/tasks/install.yml",
-                                        "roles/samba/vars/main.yml", "roles/samba/defaults/main.yml"])
-    def test_everything_that_goes_in_changes_the_key(self, collection, change):
+                                        "roles/samba/vars/main.yml"])
+    def test_install_files_change_the_key(self, collection, change):
         before = self.key(collection)
         (collection / change).write_text((collection / change).read_text() + "# changed\n")
         assert self.key(collection) != before
 
-    def test_group_vars_count_by_value_not_by_formatting(self, collection):
+    @pytest.mark.parametrize("path,text", [
+        ("roles/samba/defaults/main.yml", "samba_extra_packages: [ctdb]\nsamba_shares: []\n"),
+        ("gv/hacluster", "samba_extra_packages: []\nheartbeat_deadtime: 15\n"),
+    ], ids=["role default", "group_vars of the node's group"])
+    def test_package_variables_change_the_key(self, collection, path, text):
         before = self.key(collection)
-        (collection / "gv" / "all.yml").write_text("# Molecule managed\n\n---\nx:   1\n")
-        assert self.key(collection) == before
-        (collection / "gv" / "all.yml").write_text("x: 2\n")
+        (collection / path).write_text(text)
         assert self.key(collection) != before
+
+    @pytest.mark.parametrize("path,text", [
+        ("roles/samba/defaults/main.yml", "samba_extra_packages: []\nsamba_shares: [{name: x}]\n"),
+        ("gv/hacluster", "# Molecule managed\n---\nsamba_extra_packages:   [smbclient]\nheartbeat_deadtime: 5\n"),
+        ("gv/other.yml", "samba_extra_packages: [ctdb]\n"),
+        ("roles/samba/tasks/main.yml", "other config\n"),
+    ], ids=["other default", "other group variable and formatting", "group the node is not in", "configuration"])
+    def test_everything_else_leaves_the_key(self, collection, path, text):
+        before = self.key(collection)
+        (collection / path).write_text(text)
+        assert self.key(collection) == before
 
     def test_other_groups_or_base_image_give_another_key(self, collection):
         assert self.key(collection) != self.key(collection, groups=("iscsi_initiator",))
         assert self.key(collection) != self.key(collection, base="base2")
-
-    def test_configuration_tasks_do_not_change_the_key(self, collection):
-        before = self.key(collection)
-        (collection / "roles/samba/tasks/main.yml").write_text("other config\n")
-        assert self.key(collection) == before
 
 
 class TestNames:
