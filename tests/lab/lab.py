@@ -177,10 +177,17 @@ printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' > "$roo
 rm -f "$root/var/lib/dbus/machine-id"
 chroot "$root" systemctl enable systemd-networkd.service lab-guest-setup.service ssh.service >&2
 chroot "$root" systemctl mask apt-daily.timer apt-daily-upgrade.timer man-db.timer \
-    e2scrub_all.timer fstrim.timer systemd-networkd-wait-online.service getty@tty1.service >&2
+    e2scrub_all.timer e2scrub_reap.service fstrim.timer systemd-networkd-wait-online.service \
+    getty@tty1.service >&2
 # Serial console login is handy when debugging a VM by hand.
 chroot "$root" passwd -d root >&2
 chroot "$root" systemctl set-default multi-user.target >&2
+# The initrd the lab hands to QEMU holds only what finds and mounts the root
+# disk: unpacking Debian's generic one (every storage driver) and letting udev
+# probe it takes an emulated CPU a good part of each boot.
+sed -i 's/^MODULES=.*/MODULES=list/' "$root/etc/initramfs-tools/initramfs.conf"
+printf 'virtio_pci\nvirtio_blk\next4\n' >> "$root/etc/initramfs-tools/modules"
+chroot "$root" update-initramfs -u -k all >&2
 # Lab VMs boot the kernel and initrd the lab hands to QEMU, never their own:
 # skip rebuilding the guest's initramfs, which takes minutes under TCG each
 # time a package (e2fsprogs, lvm2, ...) triggers it.
@@ -870,18 +877,18 @@ def layer_key(base_key: str, playbook: Path, groups: list[str], group_vars: Path
         text = path.read_text()
         h.update(str(path.relative_to(COLLECTION)).encode() + b"\0" + text.encode() + b"\0")
         names.update(n for expr in JINJA.findall(text) for n in NAME.findall(expr))
-    values: dict[str, dict] = {"defaults": {}}
+    # Each variable's value as the node sees it: role default, then group_vars
+    # of `all`, then of the node's groups (Ansible's order for sibling groups).
+    values: dict = {}
     for path in sorted(COLLECTION.glob("roles/*/defaults/main.yml")):
-        for name, value in (yaml.safe_load(path.read_text()) or {}).items():
-            if name in names:
-                values["defaults"][name] = value
+        values.update((yaml.safe_load(path.read_text()) or {}).items())
     if group_vars:
-        for path in sorted(group_vars.iterdir()):
-            group = path.name.split(".")[0]
-            if path.is_file() and (group == "all" or group in groups):
-                data = yaml.safe_load(path.read_text()) or {}
-                values[group] = {k: v for k, v in data.items() if k in names}
-    h.update(json.dumps(values, sort_keys=True).encode())
+        files = {p.name.split(".")[0]: p for p in group_vars.iterdir() if p.is_file()}
+        for group in ["all"] + sorted(g for g in groups if g != "all"):
+            if group in files:
+                values.update((yaml.safe_load(files[group].read_text()) or {}).items())
+    used = {k: v for k, v in values.items() if k in names}
+    h.update(json.dumps(used, sort_keys=True).encode())
     return h.hexdigest()[:16]
 
 

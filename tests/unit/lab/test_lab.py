@@ -134,9 +134,10 @@ class TestLayerKey:
     def collection(self, tmp_path, monkeypatch):
         for rel, text in {
             "playbooks/install.yml": "- hosts: all\n",
-            "roles/samba/tasks/install.yml": "name: \"{{ __samba_packages + samba_extra_packages }}\"\n",
+            "roles/samba/tasks/install.yml":
+                "name: \"{{ __samba_packages + samba_extra_packages + (['winbind'] if samba_winbind else []) }}\"\n",
             "roles/samba/vars/main.yml": "__samba_packages: [samba]\n",
-            "roles/samba/defaults/main.yml": "samba_extra_packages: []\nsamba_shares: []\n",
+            "roles/samba/defaults/main.yml": "samba_extra_packages: []\nsamba_winbind: false\nsamba_shares: []\n",
             "roles/samba/tasks/main.yml": "config\n",
         }.items():
             (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -161,7 +162,7 @@ class TestLayerKey:
         assert self.key(collection) != before
 
     @pytest.mark.parametrize("path,text", [
-        ("roles/samba/defaults/main.yml", "samba_extra_packages: [ctdb]\nsamba_shares: []\n"),
+        ("roles/samba/defaults/main.yml", "samba_extra_packages: []\nsamba_winbind: true\nsamba_shares: []\n"),
         ("gv/hacluster", "samba_extra_packages: []\nheartbeat_deadtime: 15\n"),
     ], ids=["role default", "group_vars of the node's group"])
     def test_package_variables_change_the_key(self, collection, path, text):
@@ -170,15 +171,30 @@ class TestLayerKey:
         assert self.key(collection) != before
 
     @pytest.mark.parametrize("path,text", [
-        ("roles/samba/defaults/main.yml", "samba_extra_packages: []\nsamba_shares: [{name: x}]\n"),
+        ("roles/samba/defaults/main.yml", "samba_extra_packages: [ctdb]\nsamba_winbind: false\nsamba_shares: [{name: x}]\n"),
         ("gv/hacluster", "# Molecule managed\n---\nsamba_extra_packages:   [smbclient]\nheartbeat_deadtime: 5\n"),
         ("gv/other.yml", "samba_extra_packages: [ctdb]\n"),
         ("roles/samba/tasks/main.yml", "other config\n"),
-    ], ids=["other default", "other group variable and formatting", "group the node is not in", "configuration"])
+    ], ids=["other default or one group_vars override", "other group variable and formatting",
+            "group the node is not in", "configuration"])
     def test_everything_else_leaves_the_key(self, collection, path, text):
         before = self.key(collection)
         (collection / path).write_text(text)
         assert self.key(collection) == before
+
+    def test_a_value_counts_wherever_it_is_set(self, collection):
+        """The default written again in group_vars, or a group's value in `all`, is the same value."""
+        (collection / "gv" / "hacluster").write_text("heartbeat_deadtime: 15\n")
+        before = self.key(collection)
+        (collection / "gv" / "hacluster").write_text("samba_extra_packages: []\nheartbeat_deadtime: 15\n")
+        assert self.key(collection) == before
+        (collection / "gv" / "all.yml").write_text("samba_extra_packages: [smbclient]\n")
+        (collection / "gv" / "hacluster").write_text("samba_extra_packages: [winbind]\n")
+        moved = self.key(collection)
+        assert moved != before
+        (collection / "gv" / "all.yml").write_text("samba_extra_packages: [winbind]\n")
+        (collection / "gv" / "hacluster").write_text("heartbeat_deadtime: 5\n")
+        assert self.key(collection) == moved
 
     def test_other_groups_or_base_image_give_another_key(self, collection):
         assert self.key(collection) != self.key(collection, groups=("iscsi_initiator",))
