@@ -578,6 +578,9 @@ def inventory(state: dict) -> dict:
                 "ansible_user": "root",
                 "ansible_ssh_private_key_file": key,
                 "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+                # Throw-away VMs whose host keys come with the image; Mitogen
+                # reads this rather than the ssh options above.
+                "ansible_host_key_checking": False,
                 "ansible_python_interpreter": "/usr/bin/python3",
                 "lab_name": state["name"],
                 "lab_shared_disk": "/dev/disk/by-id/virtio-labshared",
