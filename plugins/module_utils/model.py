@@ -378,6 +378,63 @@ def secret_error(value, minimum=0, maximum=None, quoted=False):
     return None
 
 
+# GFS2 lock tables ("cluster:fsname"): the characters and lengths mkfs.gfs2 accepts. gfs2-utils 3.1.9 (2015)
+# raised the limits from 16 + 16 to 32 + 30; the superblock field holds 64 bytes either way.
+GFS2_LOCK_TABLE_LIMITS = (32, 30)
+GFS2_LEGACY_LOCK_TABLE_LIMITS = (16, 16)
+GFS2_JOURNAL_SIZE_RANGE = (32, 1024)       # MB: mkfs.gfs2 takes 8-1024, gfs2_jadd 32-1024
+_LOCK_TABLE_PART_RE = re.compile(r"[A-Za-z0-9_-]+")
+# cman's cluster.conf: a cluster name of at most 15 characters (16 with the terminating NUL).
+CMAN_CLUSTER_NAME_MAX = 15
+_DOMAIN_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}")
+_MAC_RE = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}")
+
+
+def gfs2_lock_table_error(value, limits=GFS2_LOCK_TABLE_LIMITS, cluster_name=None):
+    """A GFS2 lock table CLUSTER:FSNAME that mkfs.gfs2 with the given (cluster, fsname) length limits accepts
+    and, when cluster_name is given, whose cluster part is that name (DLM refuses a mount otherwise)."""
+    err = text_error(value)
+    if err:
+        return err
+    if value.count(":") != 1:
+        return "%s is not CLUSTER:FSNAME (exactly one colon)" % show(value)
+    cluster, fsname = value.split(":")
+    for part, what, limit in ((cluster, "cluster name", limits[0]), (fsname, "file system name", limits[1])):
+        if not _LOCK_TABLE_PART_RE.fullmatch(part):
+            return "the %s %s of lock table %s is not letters, digits, _ or -" % (what, show(part), show(value))
+        if len(part) > limit:
+            return ("the %s %s of lock table %s is %d characters long; mkfs.gfs2 takes at most %d"
+                    % (what, part, value, len(part), limit))
+    if cluster_name is not None and cluster != cluster_name:
+        return ("lock table %s names cluster %s, but the cluster is %s; DLM refuses to mount a file system of "
+                "another cluster" % (value, show(cluster), show(cluster_name)))
+    return None
+
+
+def cman_cluster_name_error(value):
+    err = word_error(value, _LOCK_TABLE_PART_RE, "a cluster name (letters, digits, _ or -)")
+    if err:
+        return err
+    if len(value) > CMAN_CLUSTER_NAME_MAX:
+        return ("%s is %d characters long; cman takes a cluster name of at most %d"
+                % (value, len(value), CMAN_CLUSTER_NAME_MAX))
+    return None
+
+
+def domain_name_error(value):
+    return word_error(value, _DOMAIN_NAME_RE, "a libvirt domain name (a letter or digit, then letters, digits and "
+                      "_ . + -; at most 64)")
+
+
+def mac_error(value):
+    err = word_error(value, _MAC_RE, "a MAC address in lower case (52:54:00:12:34:56)")
+    if err:
+        return err
+    if int(value[:2], 16) & 1:
+        return "%s is a multicast address; a guest's interface needs a unicast one" % value
+    return None
+
+
 def fence_secret_params(params):
     """Names of fence agent parameters that carry a secret (they belong in pacemaker_fence_secrets)."""
     if not isinstance(params, dict):
