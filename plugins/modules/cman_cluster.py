@@ -205,10 +205,6 @@ commands_run:
   elements: str
 """
 
-import os
-import shutil
-import tempfile
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.hacluster.drbd.plugins.module_utils.cman import (
@@ -223,19 +219,11 @@ from ansible_collections.hacluster.drbd.plugins.module_utils.cman import (
     to_text,
 )
 from ansible_collections.hacluster.drbd.plugins.module_utils.cman_schema import cluster_rng
+from ansible_collections.hacluster.drbd.plugins.module_utils.files import read_text, replace_file, scratch_file
 from ansible_collections.hacluster.drbd.plugins.module_utils.model import fence_secret_params, path_error
 from ansible_collections.hacluster.drbd.plugins.module_utils.runner import runner_for
 
 SECTIONS = ("cman", "totem", "fence_daemon", "dlm", "gfs_controld", "logging", "rm")
-
-
-def read_file(path):
-    """The file's text, or None when there is none."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
 
 
 class CmanCluster(object):
@@ -276,15 +264,8 @@ class CmanCluster(object):
         """Validate the new file; returns what validated it."""
         ccs = self.module.get_bin_path("ccs_config_validate")
         if ccs:
-            tmp = tempfile.mkdtemp(prefix="cman_cluster-")
-            try:
-                path = os.path.join(tmp, "cluster.conf")
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as handle:
-                    handle.write(text)
+            with scratch_file("cluster.conf", text) as path:
                 rc, out, err = self.runner.run([ccs, "-l", path])
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
             if rc != 0:
                 self.fail("ccs_config_validate refused the new cluster.conf (rc=%d): %s; nothing was written"
                           % (rc, (err or out).strip()[:2000]), content=to_text(masked(parse(text)[0])))
@@ -307,32 +288,12 @@ class CmanCluster(object):
                       % "; ".join(errors[:10]), content=to_text(masked(parse(text)[0])))
         return "schema"
 
-    def write(self, path, text):
-        directory = os.path.dirname(path)
-        if not os.path.isdir(directory):
-            os.makedirs(directory, 0o755)
-        new = not os.path.exists(path)
-        fd, tmp = tempfile.mkstemp(prefix=".cluster.conf.", dir=directory)
-        try:
-            os.fchmod(fd, 0o640)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(text)
-            if new:
-                # atomic_move would give a new file the umask's mode for a moment; it holds fence passwords.
-                os.replace(tmp, path)
-            else:
-                # Keeps the mode, owner and SELinux context of the file in place.
-                self.module.atomic_move(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-
     def main(self):
         path = self.params["path"]
         err = path_error(path)
         if err:
             self.fail("path: %s; nothing was changed" % err)
-        current_text = read_file(path)
+        current_text = read_text(path)
         current, version = None, None
         if current_text is not None:
             try:
@@ -358,10 +319,10 @@ class CmanCluster(object):
             self.module.exit_json(**self.result)
         self.result["validated_by"] = self.validate(text)
         if not self.module.check_mode:
-            self.write(path, text)
+            replace_file(self.module, path, text, 0o640)
             # Read back: what is in place now is what was validated.
             try:
-                written, written_version = parse(read_file(path) or "")
+                written, written_version = parse(read_text(path) or "")
             except CmanError as exc:
                 self.fail("%s was written, but %s" % (path, exc))
             if canonical(written) != canonical(wanted) or written_version != new_version:

@@ -213,13 +213,12 @@ commands_run:
 
 import os
 import shlex
-import shutil
-import tempfile
 import uuid as uuidlib
 import xml.etree.ElementTree as ET
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.hacluster.drbd.plugins.module_utils.files import read_text, replace_file, scratch_file
 from ansible_collections.hacluster.drbd.plugins.module_utils.model import (
     domain_name_error,
     hostname_error,
@@ -241,14 +240,6 @@ from ansible_collections.hacluster.drbd.plugins.module_utils.virsh import (
     rgmanager_spec,
     to_text,
 )
-
-
-def read_file(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
 
 
 class VmService(object):
@@ -314,14 +305,8 @@ class VmService(object):
 
     def validate(self, text):
         tool = self.module.get_bin_path("virt-xml-validate", required=True)
-        tmp = tempfile.mkdtemp(prefix="libvirt_vm_service-")
-        try:
-            path = os.path.join(tmp, self.params["name"] + ".xml")
-            with open(path, "w", encoding="utf-8") as handle:
-                handle.write(text)
+        with scratch_file(self.params["name"] + ".xml", text) as path:
             rc, out, err = self.runner.run([tool, path, "domain"])
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
         if rc != 0:
             self.fail("virt-xml-validate refused the definition of %s (rc=%d): %s; nothing was changed"
                       % (self.params["name"], rc, (err or out).strip()[:2000]))
@@ -391,7 +376,7 @@ class VmService(object):
         text = to_text(dom)
         self.result["uuid"] = dom.findtext("uuid").strip()
         self.validate(text)
-        current = read_file(self.config)
+        current = read_text(self.config)
         config_changed = current != text
         info = self.dominfo()
         plan, differences = self.plan(dom, info)
@@ -414,7 +399,7 @@ class VmService(object):
         if self.module.check_mode or not self.result["changed"]:
             self.module.exit_json(**self.result)
         if config_changed:
-            self.write(text)
+            replace_file(self.module, self.config, text, 0o600)
         for argv in plan:
             self.runner.run(argv, check=True)
         # Read back: libvirt holds what the cluster manager needs, not just "virsh exited 0".
@@ -429,20 +414,6 @@ class VmService(object):
             self.fail("%s ran, but libvirt's %s still has %s" % (" and ".join(self.commands) or "writing the file",
                                                                  p["name"], "; ".join(left)))
         self.module.exit_json(**self.result)
-
-    def write(self, text):
-        directory = self.params["config_dir"]
-        if not os.path.isdir(directory):
-            os.makedirs(directory, 0o755)
-        fd, tmp = tempfile.mkstemp(prefix=".%s." % self.params["name"], dir=directory)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(text)
-            os.replace(tmp, self.config)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
 
 
 def main():

@@ -15,11 +15,13 @@ import stat
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.hacluster.drbd.plugins.modules import cman_cluster as mod
 from ansible_collections.hacluster.drbd.tests.unit.plugins.module_utils.cman_helpers import FIXTURES, assert_valid
+from ansible_collections.hacluster.drbd.tests.unit.plugins.modules.module_harness import (
+    FakeHost,
+    patch_module,
+    run_module,
+)
 
 SECRET = "ipmi-s3cret-passw0rd"
 NODES = [{"name": "node1", "nodeid": 1, "fence": [{"name": "ipmi", "devices": [{"name": "fence_node1"}]}]},
@@ -39,25 +41,14 @@ def cap(name):
     return doc["rc"], doc["stdout"], doc["stderr"]
 
 
-class Done(Exception):
-    pass
-
-
-class Failed(Exception):
-    pass
-
-
-class Host(object):
+class Host(FakeHost):
     def __init__(self, ccs=None):
+        super(Host, self).__init__()
         self.ccs = ccs
-        self.calls = []
         self.validated = []
 
-    def run_command(self, module, args, **kwargs):
-        assert isinstance(args, list)
-        assert kwargs.get("environ_update") == {"LC_ALL": "C", "LANG": "C"}
-        self.calls.append(list(args))
-        assert os.path.basename(args[0]) == "ccs_config_validate" and args[1] == "-l"
+    def answer(self, tool, args):
+        assert tool == "ccs_config_validate" and args[1] == "-l"
         with open(args[2], encoding="utf-8") as handle:
             self.validated.append(handle.read())
         assert stat.S_IMODE(os.stat(args[2]).st_mode) == 0o600
@@ -67,38 +58,16 @@ class Host(object):
 @pytest.fixture
 def host(monkeypatch):
     def setup(ccs=None):
-        target = Host(ccs)
-
-        def run_command(module, args, **kwargs):
-            return target.run_command(module, args, **kwargs)
-
-        def exit_json(module, **result):
-            raise Done(result)
-
-        def fail_json(module, **result):
-            raise Failed(result)
-
-        monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
-        monkeypatch.setattr(basic.AnsibleModule, "get_bin_path",
-                            lambda module, name, required=False, opt_dirs=None:
-                            "/usr/sbin/" + name if ccs is not None else None)
-        monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-        monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+        target = patch_module(monkeypatch, Host(ccs), found=lambda name: ccs is not None)
         return target
     return setup
 
 
 def run(path, check=False, diff=True, **params):
     args = {"name": "hacluster", "path": str(path), "nodes": NODES, "fence_devices": DEVICES,
-            "fence_secrets": SECRETS, "_ansible_check_mode": check, "_ansible_diff": diff}
+            "fence_secrets": SECRETS}
     args.update(params)
-    with patch_module_args(args):
-        with pytest.raises((Done, Failed)) as outcome:
-            mod.main()
-    result = outcome.value.args[0]
-    result["failed"] = isinstance(outcome.value, Failed)
-    text = json.dumps(result)
-    assert SECRET not in text, "a fence password is in the module's result"
+    result = run_module(mod.main, args, check=check, diff=diff, secrets=(SECRET,))
     if result.get("content") and not result["failed"]:
         assert_valid(result["content"])
     return result

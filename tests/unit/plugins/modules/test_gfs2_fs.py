@@ -14,10 +14,12 @@ import os
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.hacluster.drbd.plugins.modules import gfs2_fs as mod
+from ansible_collections.hacluster.drbd.tests.unit.plugins.modules.module_harness import (
+    FakeHost,
+    patch_module,
+    run_module,
+)
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
 DEV = "/dev/loop0"
@@ -57,29 +59,17 @@ WRITES = {
 }
 
 
-class Done(Exception):
-    pass
-
-
-class Failed(Exception):
-    pass
-
-
-class Device(object):
+class Device(FakeHost):
     def __init__(self, state, readable=True, mounts="", answers=None, write_fails=None, write_to=None):
+        super(Device, self).__init__()
         self.state = state
         self.readable = readable
         self.mounts = mounts
         self.answers = answers or {}
         self.write_fails = write_fails
         self.write_to = write_to
-        self.calls = []
 
-    def run_command(self, module, args, **kwargs):
-        assert isinstance(args, list), "argv lists only, never a shell string"
-        assert kwargs.get("environ_update") == {"LC_ALL": "C", "LANG": "C"}
-        self.calls.append(list(args))
-        tool = os.path.basename(args[0])
+    def answer(self, tool, args):
         if tool in self.answers:
             return self.answers[tool]
         if tool == "mkfs.gfs2" and args[1] == "-V":
@@ -106,22 +96,7 @@ class Device(object):
 @pytest.fixture
 def device(monkeypatch):
     def setup(state, **kwargs):
-        dev = Device(state, **kwargs)
-
-        def run_command(module, args, **kw):
-            return dev.run_command(module, args, **kw)
-
-        def exit_json(module, **result):
-            raise Done(result)
-
-        def fail_json(module, **result):
-            raise Failed(result)
-
-        monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
-        monkeypatch.setattr(basic.AnsibleModule, "get_bin_path",
-                            lambda module, name, required=False, opt_dirs=None: "/usr/sbin/" + name)
-        monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-        monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+        dev = patch_module(monkeypatch, Device(state, **kwargs))
         monkeypatch.setattr(mod, "device_size", dev.device_size)
         monkeypatch.setattr(mod, "read_mounts", lambda: dev.mounts)
         return dev
@@ -129,16 +104,9 @@ def device(monkeypatch):
 
 
 def run(check=False, diff=True, **params):
-    args = {"dev": DEV, "lock_table": "hacluster:gfs0", "cluster_name": "hacluster", "journals": 2,
-            "_ansible_check_mode": check, "_ansible_diff": diff}
+    args = {"dev": DEV, "lock_table": "hacluster:gfs0", "cluster_name": "hacluster", "journals": 2}
     args.update(params)
-    args = {k: v for k, v in args.items() if v is not None}
-    with patch_module_args(args):
-        with pytest.raises((Done, Failed)) as outcome:
-            mod.main()
-    result = outcome.value.args[0]
-    result["failed"] = isinstance(outcome.value, Failed)
-    return result
+    return run_module(mod.main, args, check=check, diff=diff)
 
 
 MKFS = "/usr/sbin/mkfs.gfs2 -O -p lock_dlm -t hacluster:gfs0 -j 2 /dev/loop0"

@@ -14,10 +14,12 @@ import stat
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.hacluster.drbd.plugins.modules import libvirt_vm_service as mod
+from ansible_collections.hacluster.drbd.tests.unit.plugins.modules.module_harness import (
+    FakeHost,
+    patch_module,
+    run_module,
+)
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "virsh", "9.0.0")
 VIRSH = "/usr/bin/virsh --connect qemu:///system "
@@ -62,29 +64,17 @@ WRITES = {
 }
 
 
-class Done(Exception):
-    pass
-
-
-class Failed(Exception):
-    pass
-
-
-class Libvirt(object):
+class Libvirt(FakeHost):
     def __init__(self, state, validate=None, write_fails=None, dominfo=None, stuck=False):
+        super(Libvirt, self).__init__()
         self.state = state
         self.stuck = stuck
         self.validate = validate or cap("validate_guest1")
         self.write_fails = write_fails
         self.dominfo = dominfo
-        self.calls = []
-        self.warnings = []
 
-    def run_command(self, module, args, **kwargs):
-        assert isinstance(args, list)
-        assert kwargs.get("environ_update") == {"LC_ALL": "C", "LANG": "C"}
-        self.calls.append(list(args))
-        if os.path.basename(args[0]) == "virt-xml-validate":
+    def answer(self, tool, args):
+        if tool == "virt-xml-validate":
             assert args[2] == "domain" and os.path.exists(args[1])
             return self.validate
         assert args[1:3] == ["--connect", "qemu:///system"]
@@ -107,23 +97,7 @@ class Libvirt(object):
 @pytest.fixture
 def libvirt(monkeypatch):
     def setup(state, **kwargs):
-        target = Libvirt(state, **kwargs)
-
-        def run_command(module, args, **kw):
-            return target.run_command(module, args, **kw)
-
-        def exit_json(module, **result):
-            raise Done(result)
-
-        def fail_json(module, **result):
-            raise Failed(result)
-
-        monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
-        monkeypatch.setattr(basic.AnsibleModule, "get_bin_path",
-                            lambda module, name, required=False, opt_dirs=None: "/usr/bin/" + name)
-        monkeypatch.setattr(basic.AnsibleModule, "warn", lambda module, warning, **kw: target.warnings.append(warning))
-        monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-        monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+        target = patch_module(monkeypatch, Libvirt(state, **kwargs), bin_dir="/usr/bin")
         return target
     return setup
 
@@ -132,15 +106,9 @@ def run(tmp_path, cluster="pacemaker", check=False, diff=True, **params):
     args = {"name": "guest1", "cluster": cluster, "shared_filesystem": "/srv/gfs0", "disk": "/srv/gfs0/guest1.img",
             "bridge": "br0", "memory": 256, "mac": "52:54:00:4e:2a:91", "uuid": "7c1f3b8e-2f4a-5d6b-9e0c-1a2b3c4d5e6f",
             "config_dir": str(tmp_path / "domains"), "prefer": "node1", "nodes": ["node1", "node2"],
-            "depends_on": ["cl_fs_gfs0"], "_ansible_check_mode": check, "_ansible_diff": diff}
+            "depends_on": ["cl_fs_gfs0"]}
     args.update(params)
-    args = {k: v for k, v in args.items() if v is not None}
-    with patch_module_args(args):
-        with pytest.raises((Done, Failed)) as outcome:
-            mod.main()
-    result = outcome.value.args[0]
-    result["failed"] = isinstance(outcome.value, Failed)
-    return result
+    return run_module(mod.main, args, check=check, diff=diff)
 
 
 def config(tmp_path):
