@@ -1132,19 +1132,19 @@ def fake_cibadmin(tmp_path, capture):
 
 
 def run_managed_query(tmp_path, cibadmin, corosync_conf="# hacluster.drbd pacemaker role: Corosync 3 membership\n"):
-    """iscsi_target's tasks/managed.yml on localhost, with a Corosync configuration of `corosync_conf`
-    (None: none at all) and `cibadmin` as Pacemaker's tool."""
+    """The pacemaker role's tasks/managed.yml as iscsi_target asks it (for its group g_vg0), on localhost, with a
+    Corosync configuration of `corosync_conf` (None: none at all) and `cibadmin` as Pacemaker's tool."""
     conf = tmp_path / "corosync.conf"
     if corosync_conf is not None:
         conf.write_text(corosync_conf)
     playbook = tmp_path / "managed.yml"
     playbook.write_text(
         "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
-        "    - ansible.builtin.include_role:\n        name: hacluster.drbd.iscsi_target\n"
-        "        tasks_from: managed\n      vars:\n        __iscsi_target_cibadmin: %s\n"
-        "        __iscsi_target_corosync_conf: %s\n        __iscsi_target_query_retries: 0\n"
-        "        iscsi_target_vg: vg0\n"
-        "    - ansible.builtin.debug:\n        msg: \"managed rc {{ __iscsi_target_managed.rc }}\"\n" % (cibadmin, conf))
+        "    - ansible.builtin.include_role:\n        name: hacluster.drbd.pacemaker\n"
+        "        tasks_from: managed\n      vars:\n        __pacemaker_cibadmin: %s\n"
+        "        __pacemaker_corosync_conf: %s\n        __pacemaker_managed_retries: 0\n"
+        "        __pacemaker_managed_id: g_vg0\n"
+        "    - ansible.builtin.debug:\n        msg: \"managed rc {{ __pacemaker_managed.rc }}\"\n" % (cibadmin, conf))
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCALHOST_WARNING="0",
                ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
     proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", str(playbook),
