@@ -17,14 +17,14 @@ description:
   - Before writing anything it probes the device with C(blkid -p -o export) and C(wipefs --no-act --parsable), the
     probes every module of this collection uses. It runs C(mkfs.gfs2) only on positive evidence that the device is
     blank; a probe that fails, or a device that is missing, unreadable or of size 0, stops the task. There is no
-    option to overwrite anything: a device that holds a signature of any kind is refused, naming what was found.
+    option to overwrite anything; a device that holds a signature of any kind is refused, naming what was found.
   - On a device that holds GFS2 already it reads the superblock (C(tunegfs2 -l)) and the journal index
     (C(gfs2_edit -p jindex)). A different lock protocol or lock table is refused (this module never changes
     them). Fewer journals than O(journals) are completed with C(gfs2_jadd), which works only on a mounted file
-    system: O(mount_point) must be where the device is mounted on this node.
+    system, so O(mount_point) must be where the device is mounted on this node.
   - The lock table C(CLUSTER:FSNAME) is checked before anything runs against the length limits of the installed
     mkfs.gfs2 (32 + 30 characters since gfs2-utils 3.1.9, 16 + 16 before) and, with O(cluster_name), against the
-    name of the cluster: DLM refuses to mount a file system whose lock table names another cluster.
+    name of the cluster (DLM refuses to mount a file system whose lock table names another cluster).
 author:
   - hacluster.drbd contributors (@hacluster)
 requirements:
@@ -71,7 +71,7 @@ options:
     type: str
   journals:
     description:
-      - The number of journals the file system needs at least: one for every node that mounts it at the same time.
+      - The number of journals the file system needs at least, one for every node that mounts it at the same time.
       - A file system with more journals is left alone (journals cannot be removed).
     type: int
     required: true
@@ -109,7 +109,7 @@ EXAMPLES = r"""
     journals: 2
   run_once: true
 
-- name: A third node joins: one more journal, added through the mounted file system
+- name: A third node joins, so one more journal, added through the mounted file system
   hacluster.drbd.gfs2_fs:
     dev: /dev/drbd0
     lock_table: hacluster:gfs0

@@ -24,7 +24,7 @@ description:
     that is shut off is undefined (libvirt's copy only), one that runs is refused (it runs outside the cluster). The
     module returns the resources and constraints in RV(cib) for M(hacluster.drbd.pacemaker_cib), so that the CIB
     is written one way only.
-  - V(rgmanager) - rgmanager's C(vm.sh) starts the guest with C(virsh start): libvirt keeps the definition
+  - V(rgmanager) - rgmanager's C(vm.sh) starts the guest with C(virsh start), so libvirt keeps the definition
     (C(virsh define)), made identical to the file whenever it lacks part of it, with autostart off. The module
     returns the C(<vm>) and its failover domain in RV(rgmanager) for M(hacluster.drbd.cman_cluster).
 author:
