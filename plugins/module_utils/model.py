@@ -1376,6 +1376,10 @@ def _dpg_drbd_resources(inp, filesystems, stack):
         net.pop("fencing", None)
         new = dict(res, net=dict(DPG_DRBD_NET, **net), disk_options=disk,
                    handlers=dict(handlers, **(res.get("handlers") if isinstance(res.get("handlers"), dict) else {})))
+        if stack == "cman":
+            # No cluster manager promotes under cman: drbd.service does, at boot, on both nodes (seed 000).
+            startup = res.get("startup") if isinstance(res.get("startup"), dict) else {}
+            new["startup"] = dict({"become-primary-on": "both"}, **startup)
         out.append(new)
     return out
 

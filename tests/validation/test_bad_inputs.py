@@ -1466,7 +1466,7 @@ def test_the_model_derives_the_dual_primary_configuration():
         "journals": 2, "journal_size": None, "options": ["noatime"], "clone": "cl_fs_gfs0"}]
     assert [(vm["name"], vm["mount"], vm["depends_on"]) for vm in facts["__dual_primary_gfs2_vms"]] == [
         ("guest1", "/srv/gfs0", ["cl_fs_gfs0"]), ("guest2", "/srv/gfs0", ["cl_fs_gfs0"])]
-    assert facts["__dual_primary_gfs2_cman_nodes"] == []
+    assert facts["__dual_primary_gfs2_cman_nodes"] == [] and "startup" not in res
 
 
 def test_the_model_derives_cluster_conf_nodes_and_devices_without_secrets():
@@ -1481,6 +1481,7 @@ def test_the_model_derives_cluster_conf_nodes_and_devices_without_secrets():
         {"name": "node2", "nodeid": 2, "fence": [{"name": "1", "devices": [{"name": "fence_virsh", "port": "vm-node2"}]}]}]
     assert FENCE_SECRET not in json.dumps(facts)
     assert facts["__dual_primary_gfs2_drbd_resources"][0]["handlers"] == {"fence-peer": "/usr/lib/drbd/rhcs_fence"}
+    assert facts["__dual_primary_gfs2_drbd_resources"][0]["startup"] == {"become-primary-on": "both"}
 
 
 def test_site_validation_checks_the_dual_primary_topology_first(tmp_path):
