@@ -1499,3 +1499,32 @@ def test_site_validation_checks_the_dual_primary_topology_first(tmp_path):
     assert rc != 0 and "- node1: dual_primary_gfs2_filesystems[gfs0].journals" in out, out
     assert marks == {}
     assert FENCE_SECRET not in out and DRBD_SECRET not in out
+
+
+def test_readme_dual_primary_inventory_passes():
+    """The README's dual-primary example (other host names, a qcow2 guest, a bridge port)."""
+    common = {
+        "drbd_resources": [{"name": "r0", "port": 7789, "minor": 0, "disk": "/dev/sdb", "protocol": "C",
+                            "initial_primary": "vm1"}],
+        "drbd_shared_secret": DRBD_SECRET,
+        "pacemaker_cluster_name": "hardcore",
+        "pacemaker_fence_devices": [
+            {"id": "fence_vm1", "agent": "stonith:fence_ipmilan",
+             "params": {"ip": "10.0.3.61", "username": "admin", "lanplus": 1, "pcmk_host_list": "vm1"}},
+            {"id": "fence_vm2", "agent": "stonith:fence_ipmilan",
+             "params": {"ip": "10.0.3.62", "username": "admin", "lanplus": 1, "pcmk_host_list": "vm2"}}],
+        "pacemaker_fence_secrets": {"fence_vm1": {"password": FENCE_SECRET}, "fence_vm2": {"password": FENCE_SECRET}},
+        "dual_primary_gfs2_filesystems": [{"resource": "r0", "name": "gfs0", "mount": "/srv/gfs0",
+                                           "options": ["noatime"]}],
+        "dual_primary_gfs2_bridge": "br0",
+        "dual_primary_gfs2_bridge_ports": ["eth2"],
+        "dual_primary_gfs2_vms": [
+            {"name": "web1", "disk": "/srv/gfs0/web1.img", "memory": 1024, "vcpus": 2, "prefer": "vm1"},
+            {"name": "mail1", "disk": "/srv/gfs0/mail1.qcow2", "disk_format": "qcow2", "memory": 512,
+             "prefer": "vm2"}],
+    }
+    per_host = {"vm1": {"hacluster_cluster_address": "10.0.1.61", "drbd_address": "10.0.2.61"},
+                "vm2": {"hacluster_cluster_address": "10.0.1.62", "drbd_address": "10.0.2.62"}}
+    assert model_problems("dual_primary_gfs2", common, per_host) == []
+    for stack in ("pacemaker", "cman"):
+        assert model_problems("dual_primary_gfs2", dict(common, dual_primary_gfs2_stack=stack), per_host) == []
