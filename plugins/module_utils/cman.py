@@ -160,8 +160,8 @@ def render(spec):
                             % (name, ", ".join(NO_FENCING_AGENTS)))
         fence = ET.SubElement(elem, "fence")
         for number, method in enumerate(methods, start=1):
-            elem_method = ET.SubElement(fence, "method", {"name": attribute_text(method.get("name", str(number)),
-                                                                                  name + " method")})
+            method_name = attribute_text(method.get("name", str(number)), name + " method")
+            elem_method = ET.SubElement(fence, "method", {"name": method_name})
             for device in method.get("devices") or []:
                 if device.get("name") not in device_names:
                     raise CmanError("nodes: %s: fence method %s names device %r, which fence_devices does not define"

@@ -1267,8 +1267,8 @@ def _dpg_filesystems(inp, resources, nodes, cluster):
             used.append(res["name"])
         name = fs.get("name")
         lock_table = None
-        if inp.check(label + ".name", word_error(name, _LOCK_TABLE_PART_RE, "a file system name (letters, digits, "
-                                                  "_ or -)")):
+        what = "a file system name (letters, digits, _ or -)"
+        if inp.check(label + ".name", word_error(name, _LOCK_TABLE_PART_RE, what)):
             names.append(name)
             if len(name) > limits[1]:
                 inp.problem(label + ".name", "%s is %d characters long; the lock table's file system name may have "

@@ -168,9 +168,9 @@ def _same_value(tag, name, wanted, live):
 def _matches(wanted, live, path, differences):
     if wanted.tag in _MEMORY_TAGS:
         if _kib(wanted) is None or _kib(wanted) != _kib(live):
-            differences.append("%s: %s %s, libvirt has %s %s" % (path, (wanted.text or "").strip(),
-                                                                  wanted.get("unit", "KiB"),
-                                                                  (live.text or "").strip(), live.get("unit", "KiB")))
+            differences.append("%s: %s %s, libvirt has %s %s" % (
+                path, (wanted.text or "").strip(), wanted.get("unit", "KiB"), (live.text or "").strip(),
+                live.get("unit", "KiB")))
             return False
         return True
     ok = True

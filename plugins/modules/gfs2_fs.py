@@ -286,13 +286,12 @@ class Gfs2Fs(object):
             return []
         mounted = [m for m in mounts_of(dev, read_mounts()) if m[1] == "gfs2"]
         if p["mount_point"] is None or p["mount_point"] not in [m[0] for m in mounted]:
-            where = ", ".join(m[0] for m in mounted) or "nowhere"
+            where = "at " + ", ".join(m[0] for m in mounted) if mounted else "nowhere"
+            given = "" if p["mount_point"] is None else " (mount_point is %s)" % p["mount_point"]
+            plural = "" if view["journals"] == 1 else "s"
             self.fail("%s has %d journal%s, %d wanted; gfs2_jadd adds journals only through the mounted file system, "
                       "and it is mounted %s on this node%s. Mount it and give its mount point as mount_point; "
-                      "nothing was changed" % (dev, view["journals"], "" if view["journals"] == 1 else "s",
-                                                p["journals"], "at " + where if mounted else where,
-                                                "" if p["mount_point"] is None else " (mount_point is %s)"
-                                                % p["mount_point"]))
+                      "nothing was changed" % (dev, view["journals"], plural, p["journals"], where, given))
         return [jadd_argv(self.tool("gfs2_jadd"), missing, p["journal_size"], p["mount_point"])]
 
     def main(self):

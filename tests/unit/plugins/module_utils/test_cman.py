@@ -133,8 +133,8 @@ def test_modern_fence_option_names_are_written_the_cluster_conf_way():
     assert dev.attrib == {"name": "fence_node1", "agent": "fence_ipmilan", "ipaddr": "10.0.3.71", "login": "admin",
                           "passwd": SECRET, "lanplus": "1"}
     assert cman.masked(cman.render(spec())).find("fencedevices/fencedevice").get("passwd") == "********"
-    assert SECRET not in cman.to_text(cman.masked(cman.render(SPECS["three nodes, shared power switch, services "
-                                                                     "with nested resources"])))
+    three = SPECS["three nodes, shared power switch, services with nested resources"]
+    assert SECRET not in cman.to_text(cman.masked(cman.render(three)))
 
 
 @pytest.mark.parametrize("changes,needle", [

@@ -83,7 +83,9 @@ def test_a_changed_memory_size_is_a_difference():
     differences = virsh.definition_differences(wanted, ET.fromstring(out("dumpxml_inactive_guest1_512")))
     assert differences == ["/domain/memory[1]: 262144 KiB, libvirt has 524288 KiB",
                            "/domain/currentMemory[1]: 262144 KiB, libvirt has 524288 KiB"]
-    assert virsh.definition_differences(virsh.render_domain(**dict(GUEST1, memory=512)),
+    bigger = dict(GUEST1)
+    bigger["memory"] = 512
+    assert virsh.definition_differences(virsh.render_domain(**bigger),
                                         ET.fromstring(out("dumpxml_inactive_guest1_512"))) == []
 
 
@@ -151,8 +153,8 @@ def test_the_pacemaker_service_renders_as_a_live_migrating_virtualdomain():
     assert {nv.get("name"): nv.get("value") for nv in prim.iter("nvpair")} == {
         "config": "/etc/hacluster/domains/guest1.xml", "hypervisor": "qemu:///system", "migration_transport": "ssh",
         "allow-migrate": "true"}
-    assert sorted(op.get("name") for op in prim.iter("op")) == ["migrate_from", "migrate_to", "monitor", "start",
-                                                                 "stop"]
+    assert sorted(op.get("name") for op in prim.iter("op")) == [
+        "migrate_from", "migrate_to", "monitor", "start", "stop"]
     shell = pacemaker_cib.crm_shell(rendered)
     assert "location l_p_vm_guest1_prefers_node1 p_vm_guest1 100: node1" in shell
     assert "order o_cl_fs_gfs0_before_p_vm_guest1 Mandatory: cl_fs_gfs0:start p_vm_guest1:start" in shell

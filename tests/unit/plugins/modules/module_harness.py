@@ -38,8 +38,8 @@ class FakeHost(object):
         self.calls.append(list(args))
         return self.answer(args[0].rsplit("/", 1)[-1], args)
 
-    def answer(self, tool, argv):
-        raise AssertionError("unexpected command %s" % argv)
+    def answer(self, tool, args):
+        raise AssertionError("unexpected command %s" % args)
 
 
 def patch_module(monkeypatch, host, bin_dir="/usr/sbin", found=lambda name: True):

@@ -201,8 +201,8 @@ def test_bad_input_is_refused_and_nothing_written(host, tmp_path, params, needle
     assert not (tmp_path / "cluster.conf").exists()
 
 
-@pytest.mark.parametrize("content,needle", [("not xml\n", "not XML"), ('<cluster name="x" config_version="x"/>',
-                                                                           "not a whole number")])
+@pytest.mark.parametrize("content,needle", [
+    ("not xml\n", "not XML"), ('<cluster name="x" config_version="x"/>', "not a whole number")])
 def test_a_file_that_is_not_a_cluster_conf_is_left_alone(host, tmp_path, content, needle):
     path = tmp_path / "cluster.conf"
     path.write_text(content)

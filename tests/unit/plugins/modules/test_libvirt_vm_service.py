@@ -190,8 +190,8 @@ def test_rgmanager_guest_is_defined_and_read_back(libvirt, tmp_path):
     result = run(tmp_path, cluster="rgmanager")
     assert result["failed"] is False and result["changed"] is True, result
     assert result["commands"] == [VIRSH + "define " + str(config(tmp_path))]
-    assert target.state == "defined" and [c[3] for c in target.calls[1:]] == ["dominfo", "define", "dominfo",
-                                                                             "dumpxml"]
+    assert target.state == "defined"
+    assert [c[3] for c in target.calls[1:]] == ["dominfo", "define", "dominfo", "dumpxml"]
     assert result["rgmanager"]["vm"] == {"name": "guest1", "domain": "vm_guest1", "autostart": 1, "use_virsh": 1,
                                          "migrate": "live", "recovery": "restart", "hypervisor_uri": "qemu:///system"}
     assert "cib" not in result
