@@ -1528,3 +1528,103 @@ def test_readme_dual_primary_inventory_passes():
     assert model_problems("dual_primary_gfs2", common, per_host) == []
     for stack in ("pacemaker", "cman"):
         assert model_problems("dual_primary_gfs2", dict(common, dual_primary_gfs2_stack=stack), per_host) == []
+
+
+# ---------------------------------------------------------------- dual_primary_gfs2: the CIB the role writes
+
+def role_cib(tmp_path, **changes):
+    """The role's CIB specification (roles/dual_primary_gfs2/vars/main.yml), templated by Ansible from what the
+    model derives and what libvirt_vm_service returns for the guests."""
+    from ansible_collections.hacluster.drbd.plugins.module_utils.virsh import pacemaker_spec  # noqa: E402
+    facts = dpg_facts(**changes)
+    guests = {"results": [{"uuid": "x", "item": vm, "cib": pacemaker_spec(
+        vm["name"], "/etc/hacluster/domains/%s.xml" % vm["name"], "qemu:///system", vm.get("prefer"), 100,
+        vm["depends_on"])} for vm in facts["__dual_primary_gfs2_vms"]]}
+    extra = dict(facts, __dual_primary_gfs2_guests=guests, dual_primary_gfs2_stack="pacemaker")
+    (tmp_path / "extra.json").write_text(json.dumps(extra))
+    out = tmp_path / "cib.json"
+    playbook = tmp_path / "cib.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  vars_files: [%s]\n  tasks:\n"
+        "    - ansible.builtin.copy:\n        dest: %s\n        mode: '0600'\n"
+        "        content: \"{{ {'resources': __dual_primary_gfs2_cib_resources,"
+        " 'constraints': __dual_primary_gfs2_cib_constraints} | to_json }}\"\n"
+        % (COLLECTION / "roles/dual_primary_gfs2/vars/main.yml", out))
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCALHOST_WARNING="0",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+    proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", str(playbook),
+                           "-e", "@%s" % (tmp_path / "extra.json"),
+                           "-e", "ansible_python_interpreter=%s" % os.environ.get("CHECK_PYTHON", "auto_silent")],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(out.read_text())
+
+
+def test_the_role_cib_puts_gfs2_after_dlm_and_both_promotions_and_verifies(tmp_path):
+    from ansible_collections.hacluster.drbd.plugins.module_utils import pacemaker_cib  # noqa: E402
+    spec = role_cib(tmp_path)
+    ids = [r["id"] for r in spec["resources"]]
+    assert ids == ["cl_dlm", "cl_drbd_r0", "cl_fs_gfs0", "p_vm_guest1", "p_vm_guest2"]
+    drbd = spec["resources"][1]
+    assert drbd["promotable"] is True and drbd["meta"]["promoted-max"] == 2
+    assert spec["resources"][2]["child"]["params"] == {"device": "/dev/drbd0", "directory": "/srv/gfs0",
+                                                       "fstype": "gfs2", "options": "noatime"}
+    orders = [(c["first"], c.get("first_action", "start"), c["then"]) for c in spec["constraints"]
+              if c["type"] == "order"]
+    assert ("cl_dlm", "start", "cl_fs_gfs0") in orders and ("cl_drbd_r0", "promote", "cl_fs_gfs0") in orders
+    assert ("cl_fs_gfs0", "start", "p_vm_guest1") in orders
+    fence = [dict(d, params=dict(d["params"], password=FENCE_SECRET)) for d in GOOD_PACEMAKER["pacemaker_fence_devices"]]
+    rendered = pacemaker_cib.render({"resources": fence + spec["resources"], "constraints": spec["constraints"],
+                                     "properties": {"stonith-enabled": "true"}}, "2.1")
+    new, changes, dummy = pacemaker_cib.merge((PACEMAKER_FIXTURES / "cibadmin-empty.xml").read_text(), rendered)
+    assert "clone cl_fs_gfs0" in changes and "rsc_location l_p_vm_guest2_prefers_node2" in changes
+    if not os.path.exists("/usr/sbin/crm_verify"):
+        pytest.skip("Pacemaker's crm_verify is not installed here")
+    (tmp_path / "new.xml").write_text(new)
+    proc = subprocess.run(["/usr/sbin/crm_verify", "--verbose", "--xml-file", str(tmp_path / "new.xml")],
+                          capture_output=True, text=True, env=dict(os.environ, LC_ALL="C"), check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_role_expressions_pick_the_primary_and_the_peers(tmp_path):
+    """vars/main.yml's makers (who makes a file system: the first node where its resource is Primary), the peers'
+    addresses for ssh, and the guests' results, on two local hosts with what drbd_info and libvirt_vm_service
+    returned there."""
+    from ansible_collections.hacluster.drbd.plugins.module_utils.virsh import rgmanager_spec  # noqa: E402
+    facts = dpg_facts()
+    roles = {"node1": "Secondary", "node2": "Primary"}
+    hosts = {}
+    for number, host in enumerate(["node1", "node2"], start=1):
+        hosts[host] = dict(facts, ansible_connection="local",
+                           ansible_python_interpreter=os.environ.get("CHECK_PYTHON", "auto_silent"),
+                           hacluster_cluster_address="192.168.103.1%d" % number,
+                           drbd_address="192.168.102.1%d" % number, dual_primary_gfs2_stack="cman",
+                           __dual_primary_gfs2_drbd={"resources": {"r0": {"role": roles[host]}}},
+                           __dual_primary_gfs2_guests={"results": [
+                               {"item": vm, "uuid": "u-" + vm["name"],
+                                "rgmanager": rgmanager_spec(vm["name"], "qemu:///system", ["node1", "node2"],
+                                                            vm.get("prefer"))}
+                               for vm in facts["__dual_primary_gfs2_vms"]] + [{"item": {"name": "x"}, "skipped": True}]})
+    (tmp_path / "inventory.json").write_text(json.dumps({"all": {"hosts": hosts}}))
+    out = tmp_path / "out"
+    out.mkdir()
+    playbook = tmp_path / "expressions.yml"
+    playbook.write_text(
+        "- hosts: all\n  gather_facts: false\n  vars_files: [%s]\n  tasks:\n"
+        "    - ansible.builtin.copy:\n        dest: %s/{{ inventory_hostname }}\n        mode: '0600'\n"
+        "        content: \"{{ {'makers': __dual_primary_gfs2_makers, 'peers': __dual_primary_gfs2_peer_addresses,"
+        " 'domains': __dual_primary_gfs2_guest_results | map(attribute='rgmanager.failover_domain') | list,"
+        " 'vms': __dual_primary_gfs2_guest_results | map(attribute='rgmanager.vm') | list} | to_json }}\"\n"
+        "      delegate_to: localhost\n"
+        % (COLLECTION / "roles/dual_primary_gfs2/vars/main.yml", out))
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCALHOST_WARNING="0")
+    proc = subprocess.run(["ansible-playbook", "-i", str(tmp_path / "inventory.json"), str(playbook)],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    seen = json.loads((out / "node1").read_text())
+    assert seen["makers"] == {"r0": "node2"}
+    assert seen["peers"] == {"node1": ["192.168.103.11", "192.168.102.11"],
+                             "node2": ["192.168.103.12", "192.168.102.12"]}
+    assert [d["name"] for d in seen["domains"]] == ["vm_guest1", "vm_guest2"]
+    assert [v["domain"] for v in seen["vms"]] == ["vm_guest1", "vm_guest2"]
+    assert json.loads((out / "node2").read_text())["makers"] == {"r0": "node2"}
