@@ -1500,6 +1500,8 @@ def check_dual_primary_gfs2(inp):
     cman_devices, cman_nodes = _dpg_cman(inp, nodes) if stack == "cman" else ([], [])
     drbd = check_drbd(inp.with_values(drbd_resources=resources))
     inp.facts.update({
+        # The pacemaker role's default reaches the model, not this role's tasks: they use this.
+        "__dual_primary_gfs2_cluster_name": cluster,
         "__dual_primary_gfs2_filesystems": filesystems,
         "__dual_primary_gfs2_drbd_resources": resources,
         "__dual_primary_gfs2_vms": vms,

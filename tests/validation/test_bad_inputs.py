@@ -1467,6 +1467,7 @@ def test_the_model_derives_the_dual_primary_configuration():
     assert [(vm["name"], vm["mount"], vm["depends_on"]) for vm in facts["__dual_primary_gfs2_vms"]] == [
         ("guest1", "/srv/gfs0", ["cl_fs_gfs0"]), ("guest2", "/srv/gfs0", ["cl_fs_gfs0"])]
     assert facts["__dual_primary_gfs2_cman_nodes"] == [] and "startup" not in res
+    assert facts["__dual_primary_gfs2_cluster_name"] == "hacluster"
 
 
 def test_the_model_derives_cluster_conf_nodes_and_devices_without_secrets():
