@@ -1629,3 +1629,31 @@ def test_the_role_expressions_pick_the_primary_and_the_peers(tmp_path):
     assert [d["name"] for d in seen["domains"]] == ["vm_guest1", "vm_guest2"]
     assert [v["domain"] for v in seen["vms"]] == ["vm_guest1", "vm_guest2"]
     assert json.loads((out / "node2").read_text())["makers"] == {"r0": "node2"}
+
+
+@pytest.mark.parametrize("devices", [
+    GOOD_PACEMAKER["pacemaker_fence_devices"],
+    [{"id": "fence_virsh", "agent": "stonith:fence_virsh",
+      "params": {"ip": "10.0.3.1", "username": "root", "pcmk_host_map": "node1:vm-node1;node2:vm-node2"}}],
+], ids=["one IPMI device per node", "one device for both, with plugs"])
+def test_the_cluster_conf_of_a_good_inventory_validates_against_cluster_rng(devices):
+    """What the role hands to cman_cluster for the inventory (the model's nodes and fence devices, the guests'
+    rgmanager entries, the secrets) renders a cluster.conf that cman's schema accepts."""
+    from ansible_collections.hacluster.drbd.plugins.module_utils import cman  # noqa: E402
+    from ansible_collections.hacluster.drbd.plugins.module_utils.virsh import rgmanager_spec  # noqa: E402
+    from ansible_collections.hacluster.drbd.tests.unit.plugins.module_utils.cman_helpers import (  # noqa: E402
+        assert_valid,
+    )
+    secrets = dict((d["id"], {"password": FENCE_SECRET}) for d in devices)
+    facts = dpg_facts(dual_primary_gfs2_stack="cman", pacemaker_fence_devices=devices, pacemaker_fence_secrets=secrets)
+    guests = [rgmanager_spec(vm["name"], "qemu:///system", ["node1", "node2"], vm.get("prefer"))
+              for vm in facts["__dual_primary_gfs2_vms"]]
+    fence_devices = [dict(d, params=dict(d["params"], **secrets[d["name"]]))
+                     for d in facts["__dual_primary_gfs2_cman_fence_devices"]]
+    root = cman.render({"name": facts["__dual_primary_gfs2_cluster_name"],
+                        "nodes": facts["__dual_primary_gfs2_cman_nodes"], "fence_devices": fence_devices,
+                        "dlm": {"plock_ownership": 1, "plock_rate_limit": 0},
+                        "failover_domains": [g["failover_domain"] for g in guests],
+                        "vms": [g["vm"] for g in guests]})
+    assert_valid(cman.to_text(root))
+    assert root.find("cman").attrib == {"two_node": "1", "expected_votes": "1"}
