@@ -175,6 +175,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hacluster.drbd.plugins.module_utils.blockdev import (
     ProbeError,
     device_size,
+    drop_cached_blocks,
     probe,
     signature_type,
 )
@@ -252,6 +253,9 @@ class Gfs2Fs(object):
         dev = self.params["dev"]
         try:
             device_size(dev)
+            # The other node writes this file system, and gfs2_jadd writes it through the mount: the tools
+            # below read the device itself, which must not answer from blocks this host read before.
+            drop_cached_blocks(dev)
         except (IOError, OSError) as exc:
             self.fail("cannot read %s (%s), so it cannot be shown to be blank%s" % (dev, exc.strerror or exc, outcome))
         try:

@@ -68,6 +68,7 @@ class Device(FakeHost):
         self.answers = answers or {}
         self.write_fails = write_fails
         self.write_to = write_to
+        self.dropped = []
 
     def answer(self, tool, args):
         if tool in self.answers:
@@ -98,6 +99,7 @@ def device(monkeypatch):
     def setup(state, **kwargs):
         dev = patch_module(monkeypatch, Device(state, **kwargs))
         monkeypatch.setattr(mod, "device_size", dev.device_size)
+        monkeypatch.setattr(mod, "drop_cached_blocks", dev.dropped.append)
         monkeypatch.setattr(mod, "read_mounts", lambda: dev.mounts)
         return dev
     return setup
@@ -125,6 +127,8 @@ def test_blank_device_gets_gfs2_and_the_result_is_read_back(device):
     # The read-back ran after mkfs: superblock and journal index.
     tools = [os.path.basename(c[0]) for c in dev.calls]
     assert tools[tools.index("mkfs.gfs2", 1):] == ["mkfs.gfs2", "blkid", "wipefs", "tunegfs2", "gfs2_edit"]
+    # Before the probes and again before the read-back, the host's cached blocks of the device were dropped.
+    assert dev.dropped == [DEV, DEV]
     assert result["diff"]["before"]["fstype"] is None
     assert result["diff"]["after"] == {"fstype": "gfs2", "lock_proto": "lock_dlm", "lock_table": "hacluster:gfs0",
                                        "journals": 2}
