@@ -112,7 +112,8 @@ options:
     type: str
     default: qemu:///system
   nodes:
-    description: The cluster's nodes, for rgmanager's failover domain (the preferred node first).
+    description: The cluster's nodes, for rgmanager's failover domain (the preferred node first); required with
+      O(cluster=rgmanager).
     type: list
     elements: str
     default: []
@@ -269,6 +270,10 @@ class VmService(object):
                 problems.append((key, mac_error(p[key])))
         if p["prefer"] is not None:
             problems.append(("prefer", hostname_error(p["prefer"])))
+        if p["cluster"] == "rgmanager" and not p["nodes"]:
+            problems.append(("nodes", "must list the cluster's nodes for the guest's rgmanager failover domain"))
+        if p["prefer"] is not None and p["nodes"] and p["prefer"] not in p["nodes"]:
+            problems.append(("prefer", "%s is not one of nodes (%s)" % (p["prefer"], ", ".join(p["nodes"]))))
         if p["uuid"] is not None:
             try:
                 uuidlib.UUID(p["uuid"])
@@ -445,7 +450,6 @@ def main():
         ),
         mutually_exclusive=[("xml", "disk"), ("xml", "bridge"), ("xml", "kernel"), ("xml", "mac"), ("xml", "uuid")],
         required_by={"initrd": "kernel", "cmdline": "kernel"},
-        required_if=[("cluster", "rgmanager", ("nodes",))],
         supports_check_mode=True,
     )
     VmService(module).main()

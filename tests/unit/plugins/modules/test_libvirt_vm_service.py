@@ -257,6 +257,8 @@ def test_a_define_libvirt_does_not_keep_is_a_failure(libvirt, tmp_path):
     ({"config_dir": "/etc/libvirt/qemu"}, "virsh undefine removes"),
     ({"memory": 0}, "memory: must be 1 or more"),
     ({"bridge": None}, "bridge is required without xml"),
+    ({"cluster": "rgmanager", "nodes": []}, "nodes: must list the cluster's nodes"),
+    ({"prefer": "node9"}, "prefer: node9 is not one of nodes"),
 ])
 def test_bad_input_is_refused_before_libvirt_is_asked(libvirt, tmp_path, params, needle):
     target = libvirt("absent")
