@@ -131,6 +131,17 @@ def device_size(path):
     return size
 
 
+def drop_cached_blocks(path):
+    """Forget this host's cached copy of the device's blocks (clean pages only; nothing is written), so that the
+    next tool that reads it sees what is on the disk now. A cluster file system mounted here, or on another node,
+    changes its blocks without going through this host's cache of the device."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
 def probe(path, run, blkid="blkid", wipefs="wipefs"):
     """Probe PATH with `blkid -p` and `wipefs --no-act`.
 

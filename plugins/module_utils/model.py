@@ -83,7 +83,7 @@ SYSTEM_DIRECTORIES = frozenset((
 SYSTEM_TREES = ("/bin/", "/boot/", "/dev/", "/etc/", "/lib/", "/lib32/", "/lib64/", "/libx32/", "/proc/", "/run/",
                 "/sbin/", "/sys/", "/usr/")
 SAMBA_RESERVED_SHARES = frozenset(("global", "homes", "printers", "ipc$"))
-TOPOLOGY_GROUPS = ("primary_secondary", "iscsi_target", "iscsi_initiator")
+TOPOLOGY_GROUPS = ("primary_secondary", "iscsi_target", "iscsi_initiator", "dual_primary_gfs2")
 
 
 def show(value):
@@ -375,6 +375,63 @@ def secret_error(value, minimum=0, maximum=None, quoted=False):
         return "contains a control character such as a line break, which its file cannot hold"
     if quoted and ('"' in value or "\\" in value):
         return "contains a double quote or a backslash, which its file cannot hold"
+    return None
+
+
+# GFS2 lock tables ("cluster:fsname"): the characters and lengths mkfs.gfs2 accepts. gfs2-utils 3.1.9 (2015)
+# raised the limits from 16 + 16 to 32 + 30; the superblock field holds 64 bytes either way.
+GFS2_LOCK_TABLE_LIMITS = (32, 30)
+GFS2_LEGACY_LOCK_TABLE_LIMITS = (16, 16)
+GFS2_JOURNAL_SIZE_RANGE = (32, 1024)       # MB: mkfs.gfs2 takes 8-1024, gfs2_jadd 32-1024
+_LOCK_TABLE_PART_RE = re.compile(r"[A-Za-z0-9_-]+")
+# cman's cluster.conf: a cluster name of at most 15 characters (16 with the terminating NUL).
+CMAN_CLUSTER_NAME_MAX = 15
+_DOMAIN_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}")
+_MAC_RE = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}")
+
+
+def gfs2_lock_table_error(value, limits=GFS2_LOCK_TABLE_LIMITS, cluster_name=None):
+    """A GFS2 lock table CLUSTER:FSNAME that mkfs.gfs2 with the given (cluster, fsname) length limits accepts
+    and, when cluster_name is given, whose cluster part is that name (DLM refuses a mount otherwise)."""
+    err = text_error(value)
+    if err:
+        return err
+    if value.count(":") != 1:
+        return "%s is not CLUSTER:FSNAME (exactly one colon)" % show(value)
+    cluster, fsname = value.split(":")
+    for part, what, limit in ((cluster, "cluster name", limits[0]), (fsname, "file system name", limits[1])):
+        if not _LOCK_TABLE_PART_RE.fullmatch(part):
+            return "the %s %s of lock table %s is not letters, digits, _ or -" % (what, show(part), show(value))
+        if len(part) > limit:
+            return ("the %s %s of lock table %s is %d characters long; mkfs.gfs2 takes at most %d"
+                    % (what, part, value, len(part), limit))
+    if cluster_name is not None and cluster != cluster_name:
+        return ("lock table %s names cluster %s, but the cluster is %s; DLM refuses to mount a file system of "
+                "another cluster" % (value, show(cluster), show(cluster_name)))
+    return None
+
+
+def cman_cluster_name_error(value):
+    err = word_error(value, _LOCK_TABLE_PART_RE, "a cluster name (letters, digits, _ or -)")
+    if err:
+        return err
+    if len(value) > CMAN_CLUSTER_NAME_MAX:
+        return ("%s is %d characters long; cman takes a cluster name of at most %d"
+                % (value, len(value), CMAN_CLUSTER_NAME_MAX))
+    return None
+
+
+def domain_name_error(value):
+    return word_error(value, _DOMAIN_NAME_RE, "a libvirt domain name (a letter or digit, then letters, digits and "
+                      "_ . + -; at most 64)")
+
+
+def mac_error(value):
+    err = word_error(value, _MAC_RE, "a MAC address in lower case (52:54:00:12:34:56)")
+    if err:
+        return err
+    if int(value[:2], 16) & 1:
+        return "%s is a multicast address; a guest's interface needs a unicast one" % value
     return None
 
 
@@ -1174,6 +1231,299 @@ def check_iscsi_initiator(inp):
 
 
 # ---------------------------------------------------------------------------
+# Dual-primary DRBD with GFS2 and cluster-run guests (seed 000, sections 6.5 and 6.6)
+# ---------------------------------------------------------------------------
+
+DPG_FILESYSTEM_KEYS = ("resource", "name", "mount", "journals", "journal_size", "options", "lock_proto")
+DPG_VM_KEYS = ("name", "filesystem", "disk", "disk_format", "memory", "vcpus", "prefer", "kernel", "initrd",
+               "cmdline", "xml")
+# What the topology writes into each of its DRBD resources; user options come on top, and the model refuses the
+# ones that would hurt a file system two nodes write to.
+DPG_DRBD_NET = {"allow-two-primaries": True, "after-sb-0pri": "disconnect", "after-sb-1pri": "disconnect",
+                "after-sb-2pri": "disconnect"}
+DPG_DRBD_HANDLERS = {
+    "pacemaker": {"fence-peer": "/usr/lib/drbd/crm-fence-peer.sh",
+                  "after-resync-target": "/usr/lib/drbd/crm-unfence-peer.sh"},
+    "cman": {"fence-peer": "/usr/lib/drbd/rhcs_fence"},
+}
+_MOUNT_OPTION_RE = re.compile(r"[A-Za-z0-9_.:=/+-]+")
+_NO_FENCING_AGENTS = ("fence_manual", "fence_ack_manual")
+
+
+def _dpg_filesystems(inp, resources, nodes, cluster):
+    """The topology's file systems, resolved: [{resource, name, mount, device, lock_table, journals, ...}]."""
+    stack = inp.get("dual_primary_gfs2_stack", "pacemaker")
+    limits = GFS2_LEGACY_LOCK_TABLE_LIMITS if stack == "cman" else GFS2_LOCK_TABLE_LIMITS
+    by_name = dict((r["name"], r) for r in resources if isinstance(r, dict) and isinstance(r.get("name"), str))
+    out, names, mounts, used = [], [], [], []
+    for index, fs in enumerate(inp.items("dual_primary_gfs2_filesystems", minimum=1, kind=dict)):
+        label = "dual_primary_gfs2_filesystems[%s]" % (fs.get("name") if isinstance(fs.get("name"), str) else index)
+        inp.unknown_keys(label, fs, DPG_FILESYSTEM_KEYS)
+        res = by_name.get(fs.get("resource"))
+        if res is None:
+            inp.problem(label + ".resource", "%s is not one of drbd_resources (%s)"
+                        % (show(fs.get("resource")), ", ".join(sorted(by_name)) or "none"))
+        else:
+            used.append(res["name"])
+        name = fs.get("name")
+        lock_table = None
+        what = "a file system name (letters, digits, _ or -)"
+        if inp.check(label + ".name", word_error(name, _LOCK_TABLE_PART_RE, what)):
+            names.append(name)
+            if len(name) > limits[1]:
+                inp.problem(label + ".name", "%s is %d characters long; the lock table's file system name may have "
+                            "at most %d (mkfs.gfs2 of %s)" % (name, len(name), limits[1],
+                                                              "cluster 3" if stack == "cman" else "gfs2-utils 3.1.9+"))
+            elif cluster is not None:
+                lock_table = "%s:%s" % (cluster, name)
+        mount = fs.get("mount", MISSING)
+        if mount is MISSING:
+            inp.problem(label + ".mount", "is not set (where the cluster mounts the file system on every node)")
+        elif inp.check(label + ".mount", mount_point_error(mount)):
+            mounts.append(mount)
+        journals = fs.get("journals", len(nodes))
+        if inp.check(label + ".journals", int_error(journals, 1, 64)) and int_value(journals) < len(nodes):
+            inp.problem(label + ".journals", "is %s, fewer than the %d nodes that mount the file system; GFS2 needs "
+                        "a journal for every node that mounts it at the same time" % (journals, len(nodes)))
+        if "journal_size" in fs:
+            inp.check(label + ".journal_size", int_error(fs["journal_size"], *GFS2_JOURNAL_SIZE_RANGE))
+        if fs.get("lock_proto", "lock_dlm") != "lock_dlm":
+            inp.problem(label + ".lock_proto", "is %s; this file system is mounted by %d nodes at once, and "
+                        "lock_nolock there lets each node overwrite what the other wrote (kernel panics and a "
+                        "corrupt file system). Only lock_dlm is allowed" % (show(fs.get("lock_proto")), len(nodes)))
+        options = fs.get("options", [])
+        if not isinstance(options, list):
+            inp.problem(label + ".options", "must be a list of mount options")
+            options = []
+        for number, option in enumerate(options):
+            where = "%s.options[%d]" % (label, number)
+            if not inp.check(where, word_error(option, _MOUNT_OPTION_RE, "one mount option")):
+                continue
+            key, dummy, value = option.partition("=")
+            if key == "lockproto" and value != "lock_dlm":
+                inp.problem(where, "%s: lock_nolock (or any protocol but lock_dlm) on a device two nodes mount "
+                            "lets each node overwrite what the other wrote; it is for a disaster recovery with "
+                            "the other node down, by hand" % option)
+            elif key == "locktable":
+                inp.problem(where, "overrides the lock table of the superblock; a wrong one mounts the file system "
+                            "in another lock space, unprotected from the other node")
+            elif key == "localflocks":
+                inp.problem(where, "makes flock() and POSIX locks local to each node, so two nodes can both hold an "
+                            "exclusive lock on the same file (and clustered Samba's locks stop working)")
+        device = "/dev/drbd%d" % int_value(res["minor"]) if res and int_value(res.get("minor")) is not None else None
+        out.append({"resource": res["name"] if res else None, "name": name, "mount": mount, "device": device,
+                    "lock_table": lock_table, "journals": int_value(journals),
+                    "journal_size": int_value(fs.get("journal_size")), "options": options,
+                    "clone": "cl_fs_%s" % name if isinstance(name, str) else None})
+    _unique(inp, "dual_primary_gfs2_filesystems", names, "the file system name")
+    _unique(inp, "dual_primary_gfs2_filesystems", mounts, "the mount point")
+    _unique(inp, "dual_primary_gfs2_filesystems", used, "the DRBD resource (one file system per resource)")
+    return out
+
+
+def _dpg_drbd_resources(inp, filesystems, stack):
+    """drbd_resources with the topology's options in the resources that carry a file system; refuses the
+    after-split-brain and resync policies that would rewrite blocks under a mounted cluster file system."""
+    resources = inp.get("drbd_resources", [])
+    if not isinstance(resources, list):
+        return resources
+    shared = set(fs["resource"] for fs in filesystems if fs["resource"])
+    handlers = inp.get("dual_primary_gfs2_drbd_handlers", {}) or DPG_DRBD_HANDLERS.get(stack, {})
+    if isinstance(handlers, dict):
+        for key, value in handlers.items():
+            inp.check("dual_primary_gfs2_drbd_handlers.%s" % key, path_error(value))
+        if "fence-peer" not in handlers:
+            inp.problem("dual_primary_gfs2_drbd_handlers", "has no fence-peer handler; with fencing "
+                        "resource-and-stonith DRBD freezes I/O after losing its peer until that handler says the peer "
+                        "is fenced")
+    else:
+        inp.problem("dual_primary_gfs2_drbd_handlers", "must be a dictionary {handler: program}")
+        handlers = {}
+    out = []
+    for res in resources:
+        if not isinstance(res, dict) or res.get("name") not in shared:
+            out.append(res)
+            continue
+        label = "drbd_resources[%s]" % res["name"]
+        if "initial_primary" not in res:
+            inp.problem(label + ".initial_primary", "is not set; the node named there seeds the first sync and makes "
+                        "the GFS2 file system, which the cluster then mounts on both nodes")
+        net = dict(res.get("net") or {}) if isinstance(res.get("net"), dict) else {}
+        for key, value in list(net.items()):
+            word = str(key).replace("_", "-")
+            if re.fullmatch(r"after-sb-[012]pri", word) and _DISCARDING.fullmatch(str(value)):
+                inp.problem("%s.net.%s" % (label, key), "%s under GFS2: an automatic split-brain recovery throws one "
+                            "node's writes away under a file system that the other node has mounted and journaled "
+                            "against, which corrupts it. Keep disconnect and recover by hand "
+                            "(drbd_allow_automatic_split_brain_discard does not apply to a cluster file system)"
+                            % value)
+                del net[key]
+            elif word == "rr-conflict" and str(value) == "violently":
+                inp.problem("%s.net.%s" % (label, key), "violently lets a resync overwrite a primary's data under "
+                            "the mounted GFS2; DRBD itself calls it dangerous. Use disconnect")
+                del net[key]
+            elif word == "allow-two-primaries" and str(value).lower() not in ("yes", "true"):
+                inp.problem("%s.net.%s" % (label, key), "is %s, but GFS2 is mounted on both nodes, which needs both "
+                            "Primary" % show(value))
+                del net[key]
+        disk = dict(res.get("disk_options") or {}) if isinstance(res.get("disk_options"), dict) else {}
+        fencing = disk.get("fencing", net.get("fencing", "resource-and-stonith"))
+        if fencing != "resource-and-stonith":
+            inp.problem("%s.disk_options.fencing" % label, "is %s; two primaries need resource-and-stonith, so that "
+                        "DRBD freezes I/O until the lost peer is fenced instead of letting both sides write"
+                        % show(fencing))
+        disk["fencing"] = "resource-and-stonith"
+        net.pop("fencing", None)
+        new = dict(res, net=dict(DPG_DRBD_NET, **net), disk_options=disk,
+                   handlers=dict(handlers, **(res.get("handlers") if isinstance(res.get("handlers"), dict) else {})))
+        if stack == "cman":
+            # No cluster manager promotes under cman: drbd.service does, at boot, on both nodes (seed 000).
+            startup = res.get("startup") if isinstance(res.get("startup"), dict) else {}
+            new["startup"] = dict({"become-primary-on": "both"}, **startup)
+        out.append(new)
+    return out
+
+
+def _dpg_vms(inp, filesystems, nodes):
+    by_fs = dict((fs["name"], fs) for fs in filesystems if isinstance(fs["name"], str))
+    first = filesystems[0]["name"] if filesystems else None
+    out, names = [], []
+    for index, vm in enumerate(inp.items("dual_primary_gfs2_vms", kind=dict)):
+        name = vm.get("name")
+        label = "dual_primary_gfs2_vms[%s]" % (name if isinstance(name, str) else index)
+        inp.unknown_keys(label, vm, DPG_VM_KEYS)
+        if inp.check(label + ".name", domain_name_error(name)):
+            names.append(name)
+        fs = by_fs.get(vm.get("filesystem", first))
+        if fs is None:
+            inp.problem(label + ".filesystem", "%s is not one of dual_primary_gfs2_filesystems (%s)"
+                        % (show(vm.get("filesystem", first)), ", ".join(sorted(by_fs)) or "none"))
+        if "xml" in vm:
+            inp.check(label + ".xml", text_error(vm["xml"].replace("\n", " ") if isinstance(vm["xml"], str)
+                                                 else vm["xml"]))
+            for key in ("disk", "kernel", "initrd", "cmdline", "memory", "vcpus", "disk_format"):
+                if key in vm:
+                    inp.problem("%s.%s" % (label, key), "goes into the xml, which is given whole")
+        else:
+            disk = vm.get("disk", MISSING)
+            if disk is MISSING:
+                inp.problem(label + ".disk", "is not set (the guest's disk image on the GFS2 file system)")
+            elif inp.check(label + ".disk", path_error(disk)) and fs and isinstance(fs["mount"], str) \
+                    and not disk.startswith(fs["mount"].rstrip("/") + "/"):
+                inp.problem(label + ".disk", "%s is not on the shared file system %s (%s); a guest that moves "
+                            "between nodes needs its disk where both nodes see it" % (disk, fs["name"], fs["mount"]))
+            for key in ("kernel", "initrd"):
+                if key in vm:
+                    inp.check("%s.%s" % (label, key), path_error(vm[key]))
+            if "cmdline" in vm:
+                inp.check(label + ".cmdline", text_error(vm["cmdline"]))
+            if "initrd" in vm and "kernel" not in vm:
+                inp.problem(label + ".initrd", "needs a kernel")
+            inp.check(label + ".memory", int_error(vm.get("memory", 512), 16, 1 << 24))
+            inp.check(label + ".vcpus", int_error(vm.get("vcpus", 1), 1, 256))
+            inp.check(label + ".disk_format", choice_error(vm.get("disk_format", "raw"), ("raw", "qcow2")))
+        prefer = vm.get("prefer", MISSING)
+        if prefer is not MISSING and prefer not in nodes:
+            inp.problem(label + ".prefer", "%s is not one of the cluster's nodes %s" % (show(prefer), show(nodes)))
+        out.append(dict(vm, filesystem=fs["name"] if fs else None, mount=fs["mount"] if fs else None,
+                        depends_on=[fs["clone"]] if fs else []))
+    _unique(inp, "dual_primary_gfs2_vms", names, "the guest name")
+    return out
+
+
+def _dpg_cman(inp, nodes):
+    """cluster.conf's nodes and fence devices from the Pacemaker fencing variables (secrets stay out)."""
+    devices = [d for d in inp.get("pacemaker_fence_devices", []) if isinstance(d, dict)] \
+        if isinstance(inp.get("pacemaker_fence_devices"), list) else []
+    cman_devices, methods = [], dict((n, []) for n in nodes)
+    for dev in devices:
+        agent = str(dev.get("agent", "")).replace("stonith:", "", 1)
+        params = dev.get("params") if isinstance(dev.get("params"), dict) else {}
+        if agent in _NO_FENCING_AGENTS:
+            inp.problem("pacemaker_fence_devices[%s].agent" % dev.get("id"), "%s fences nothing by itself; a "
+                        "cluster with GFS2 waits for ever for a fence that only a person can confirm" % agent)
+        cman_devices.append({"name": dev.get("id"), "agent": agent,
+                             "params": dict((k, v) for k, v in params.items() if not str(k).startswith("pcmk_"))})
+        host_map = dict(pair.split(":", 1) for pair in re.split(r"[;\s]+", str(params.get("pcmk_host_map", "")))
+                        if ":" in pair)
+        targets = re.split(r"[\s,]+", str(params.get("pcmk_host_list", "")).strip()) + list(host_map)
+        for node in nodes:
+            if node in targets:
+                entry = {"name": dev.get("id")}
+                if node in host_map:
+                    entry["port"] = host_map[node]
+                methods[node].append(entry)
+    cman_nodes = []
+    for number, node in enumerate(nodes, start=1):
+        if not methods[node]:
+            inp.problem("pacemaker_fence_devices", "no device fences %s (none names it in pcmk_host_list or "
+                        "pcmk_host_map); cman's cluster.conf needs a fence method for every node" % node)
+        cman_nodes.append({"name": node, "nodeid": number, "fence": [{"name": "1", "devices": methods[node]}]})
+    return cman_devices, cman_nodes
+
+
+def check_dual_primary_gfs2(inp):
+    nodes = list(inp.play_hosts)
+    _two_hosts(inp, "dual_primary_gfs2")
+    stack = inp.get("dual_primary_gfs2_stack", "pacemaker")
+    inp.check("dual_primary_gfs2_stack", choice_error(stack, ("pacemaker", "cman")))
+    cluster = inp.get("pacemaker_cluster_name", "hacluster")
+    cluster_err = (cman_cluster_name_error(cluster) if stack == "cman"
+                   else word_error(cluster, _CLUSTER_NAME_RE, "1-32 letters, digits, _ or -"))
+    if cluster_err:
+        inp.problem("pacemaker_cluster_name", "%s (it is the cluster part of every GFS2 lock table%s)"
+                    % (cluster_err, ", and cman's cluster name" if stack == "cman" else ""))
+        cluster = None
+    filesystems = _dpg_filesystems(inp, inp.get("drbd_resources", []) if isinstance(inp.get("drbd_resources"), list)
+                                   else [], nodes, cluster)
+    resources = _dpg_drbd_resources(inp, filesystems, stack)
+    vms = _dpg_vms(inp, filesystems, nodes)
+    inp.optional("dual_primary_gfs2_bridge", interface_error)
+    for index, port in enumerate(inp.items("dual_primary_gfs2_bridge_ports")):
+        inp.check("dual_primary_gfs2_bridge_ports[%d]" % index, interface_error(port))
+    inp.optional("dual_primary_gfs2_domain_type", choice_error, ("kvm", "qemu"))
+    inp.optional("dual_primary_gfs2_migration_transport", choice_error, ("ssh", "tcp", "tls"))
+    for name in ("dual_primary_gfs2_cluster_conf", "dual_primary_gfs2_vm_config_dir"):
+        inp.optional(name, path_error)
+    if str(inp.get("dual_primary_gfs2_vm_config_dir", "")).startswith("/etc/libvirt"):
+        inp.problem("dual_primary_gfs2_vm_config_dir", "is below /etc/libvirt, whose files virsh undefine removes")
+    for name in ("dual_primary_gfs2_dlm", "dual_primary_gfs2_gfs_controld"):
+        for key, value in inp.mapping(name).items():
+            if inp.check(name, xml_id_error(key)):
+                inp.check("%s.%s" % (name, key), option_value_error(value))
+    pm = check_pacemaker(inp.with_values(pacemaker_nodes=nodes))
+    if inp.get("pacemaker_allow_no_fencing", False) is True:
+        inp.problem("pacemaker_allow_no_fencing", "is set, but DLM, and with it GFS2, does not run without fencing "
+                    "(Pacemaker's controld refuses to start with stonith-enabled=false): a node that stops answering "
+                    "would leave the file system frozen on the other, or written by both. Configure "
+                    "pacemaker_fence_devices")
+    cman_devices, cman_nodes = _dpg_cman(inp, nodes) if stack == "cman" else ([], [])
+    drbd = check_drbd(inp.with_values(drbd_resources=resources))
+    inp.facts.update({
+        # The pacemaker role's default reaches the model, not this role's tasks: they use this.
+        "__dual_primary_gfs2_cluster_name": cluster,
+        "__dual_primary_gfs2_filesystems": filesystems,
+        "__dual_primary_gfs2_drbd_resources": resources,
+        "__dual_primary_gfs2_vms": vms,
+        "__dual_primary_gfs2_cman_fence_devices": cman_devices,
+        "__dual_primary_gfs2_cman_nodes": cman_nodes,
+    })
+    return {"topology": json.dumps({"filesystems": filesystems, "vms": vms, "stack": stack}, sort_keys=True,
+                                   default=str),
+            "pacemaker": pm, "drbd": drbd}
+
+
+def cluster_dual_primary_gfs2(views, problems, host_of):
+    if len(set(v["topology"] for v in views.values())) > 1:
+        problems.append({"host": host_of, "variable": "dual_primary_gfs2_filesystems",
+                         "message": "the file systems, guests or stack differ between %s; every node mounts the same "
+                                    "file systems and can run every guest. Set them in group_vars"
+                                    % ", ".join(sorted(views))})
+    cluster_pacemaker({h: v["pacemaker"] for h, v in views.items()}, problems, host_of)
+    cluster_drbd({h: v["drbd"] for h, v in views.items()}, problems, host_of)
+
+
+# ---------------------------------------------------------------------------
 # Base set-up and the inventory as a whole
 # ---------------------------------------------------------------------------
 
@@ -1235,6 +1585,7 @@ TOPOLOGIES = {
                           ("drbd", "heartbeat", "samba", "primary_secondary")),
     "iscsi_target": (check_iscsi_target, cluster_iscsi_target, ("drbd", "pacemaker", "iscsi_target")),
     "iscsi_initiator": (check_iscsi_initiator, None, ("iscsi_initiator",)),
+    "dual_primary_gfs2": (check_dual_primary_gfs2, cluster_dual_primary_gfs2, ("drbd", "pacemaker", "dual_primary_gfs2")),
 }
 
 # Variables never shown and never copied into a view.
@@ -1244,7 +1595,8 @@ SECRET_VARIABLES = frozenset(("drbd_shared_secret", "heartbeat_authkey", "pacema
 INVENTORY_VARIABLES = ("drbd_address", "drbd_disks", "hacluster_cluster_address", "ansible_host")
 ROLE_PREFIXES = {"base": "base_", "drbd": "drbd_", "heartbeat": "heartbeat_", "samba": "samba_",
                  "pacemaker": "pacemaker_", "primary_secondary": "primary_secondary_",
-                 "iscsi_target": "iscsi_target_", "iscsi_initiator": "iscsi_initiator_"}
+                 "iscsi_target": "iscsi_target_", "iscsi_initiator": "iscsi_initiator_",
+                 "dual_primary_gfs2": "dual_primary_gfs2_"}
 
 
 def variable_names(topology, available):

@@ -52,7 +52,8 @@ options:
     description: Which variables to check.
     type: str
     required: true
-    choices: [inventory, base, drbd, heartbeat, samba, pacemaker, primary_secondary, iscsi_target, iscsi_initiator]
+    choices: [inventory, base, drbd, heartbeat, samba, pacemaker, primary_secondary, iscsi_target, iscsi_initiator,
+      dual_primary_gfs2]
   stage:
     description: V(host) reads one host's variables; V(cluster) collects every host's and fails on any problem.
     type: str

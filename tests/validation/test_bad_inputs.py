@@ -1132,19 +1132,19 @@ def fake_cibadmin(tmp_path, capture):
 
 
 def run_managed_query(tmp_path, cibadmin, corosync_conf="# hacluster.drbd pacemaker role: Corosync 3 membership\n"):
-    """iscsi_target's tasks/managed.yml on localhost, with a Corosync configuration of `corosync_conf`
-    (None: none at all) and `cibadmin` as Pacemaker's tool."""
+    """The pacemaker role's tasks/managed.yml as iscsi_target asks it (for its group g_vg0), on localhost, with a
+    Corosync configuration of `corosync_conf` (None: none at all) and `cibadmin` as Pacemaker's tool."""
     conf = tmp_path / "corosync.conf"
     if corosync_conf is not None:
         conf.write_text(corosync_conf)
     playbook = tmp_path / "managed.yml"
     playbook.write_text(
         "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
-        "    - ansible.builtin.include_role:\n        name: hacluster.drbd.iscsi_target\n"
-        "        tasks_from: managed\n      vars:\n        __iscsi_target_cibadmin: %s\n"
-        "        __iscsi_target_corosync_conf: %s\n        __iscsi_target_query_retries: 0\n"
-        "        iscsi_target_vg: vg0\n"
-        "    - ansible.builtin.debug:\n        msg: \"managed rc {{ __iscsi_target_managed.rc }}\"\n" % (cibadmin, conf))
+        "    - ansible.builtin.include_role:\n        name: hacluster.drbd.pacemaker\n"
+        "        tasks_from: managed\n      vars:\n        __pacemaker_cibadmin: %s\n"
+        "        __pacemaker_corosync_conf: %s\n        __pacemaker_managed_retries: 0\n"
+        "        __pacemaker_managed_id: g_vg0\n"
+        "    - ansible.builtin.debug:\n        msg: \"managed rc {{ __pacemaker_managed.rc }}\"\n" % (cibadmin, conf))
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCALHOST_WARNING="0",
                ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
     proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", str(playbook),
@@ -1196,7 +1196,8 @@ def test_every_secret_bearing_role_option_is_no_log(role, path):
     assert option.get("no_log") is True, "%s %s is logged" % (role, ".".join(path))
 
 
-@pytest.mark.parametrize("module,option", [("drbd_resource", "shared_secret"), ("pacemaker_cib", "secrets")])
+@pytest.mark.parametrize("module,option", [("drbd_resource", "shared_secret"), ("pacemaker_cib", "secrets"),
+                                           ("cman_cluster", "fence_secrets")])
 def test_every_secret_bearing_module_option_is_no_log(module, option):
     source = (COLLECTION / "plugins/modules" / (module + ".py")).read_text()
     assert re.search(r"\b%s=dict\([^)]*no_log=True" % option, source), "%s %s is logged" % (module, option)
@@ -1214,3 +1215,445 @@ def test_argument_specs_match_the_defaults(role):
             continue
         assert spec[name].get("default") == value, "%s: %s defaults to %r, its argument spec says %r" % (
             role, name, value, spec[name].get("default"))
+
+
+# ---------------------------------------------------------------- dual_primary_gfs2 (seed 000, sections 6.5 and 6.6)
+
+GUEST = {"name": "guest1", "disk": "/srv/gfs0/guest1.img", "memory": 256, "prefer": "node1"}
+GOOD_DPG = dict(
+    copy.deepcopy(GOOD_DRBD), **copy.deepcopy(GOOD_PACEMAKER),
+    dual_primary_gfs2_filesystems=[{"resource": "r0", "name": "gfs0", "mount": "/srv/gfs0", "options": ["noatime"]}],
+    dual_primary_gfs2_vms=[GUEST, {"name": "guest2", "disk": "/srv/gfs0/guest2.img", "prefer": "node2"}],
+)
+
+
+def dpg_case(host=None, **changes):
+    variables = copy.deepcopy(GOOD_DPG)
+    variables.update(changes)
+    hosts = copy.deepcopy(DRBD_ADDRESSES)
+    for name, values in PM_LINKS.items():
+        hosts[name].update(values)
+    for name, values in (host or {}).items():
+        hosts[name].update(values)
+    return variables, hosts
+
+
+def fs0(**changes):
+    out = dict(GOOD_DPG["dual_primary_gfs2_filesystems"][0])
+    out.update(changes)
+    return [out]
+
+
+def r0_net(**net):
+    return [r0(net=net)]
+
+
+CMAN = {"dual_primary_gfs2_stack": "cman"}
+
+
+@pytest.mark.parametrize("changes", [{}, CMAN], ids=["pacemaker", "cman"])
+def test_good_dual_primary_gfs2_input_passes(tmp_path, changes):
+    variables, hosts = dpg_case(**changes)
+    rc, out = run_check("dual_primary_gfs2", variables, per_host=hosts, tmp_path=tmp_path)
+    assert rc == 0, out
+    assert FENCE_SECRET not in out and DRBD_SECRET not in out
+
+
+# The seed's hazards, refused by the role before any host is touched (a playbook each).
+BAD_DPG = [
+    ("violently-as0p under GFS2", dpg_case(drbd_resources=r0_net(**{"after-sb-1pri": "violently-as0p"})),
+     "drbd_resources[r0].net.after-sb-1pri"),
+    ("discard-least-changes under GFS2", dpg_case(drbd_resources=r0_net(**{"after-sb-0pri": "discard-least-changes"})),
+     "drbd_resources[r0].net.after-sb-0pri"),
+    ("rr-conflict violently", dpg_case(drbd_resources=r0_net(**{"rr-conflict": "violently"})),
+     "drbd_resources[r0].net.rr-conflict"),
+    ("no fencing", dpg_case(pacemaker_fence_devices=[], pacemaker_fence_secrets={}), "pacemaker_fence_devices"),
+    ("lock_nolock on a device two nodes mount", dpg_case(dual_primary_gfs2_filesystems=fs0(lock_proto="lock_nolock")),
+     "dual_primary_gfs2_filesystems[gfs0].lock_proto"),
+    ("fewer journals than nodes", dpg_case(dual_primary_gfs2_filesystems=fs0(journals=1)),
+     "dual_primary_gfs2_filesystems[gfs0].journals"),
+    ("lock table longer than mkfs.gfs2 allows", dpg_case(dual_primary_gfs2_filesystems=fs0(name="g" * 31)),
+     "dual_primary_gfs2_filesystems[" + "g" * 31 + "].name"),
+    ("guest disk outside GFS2", dpg_case(dual_primary_gfs2_vms=[dict(GUEST, disk="/var/lib/libvirt/images/g.img")]),
+     "dual_primary_gfs2_vms[guest1].disk"),
+]
+
+
+@pytest.mark.parametrize("case,setup,needle", BAD_DPG, ids=[c[0] for c in BAD_DPG])
+def test_bad_dual_primary_gfs2_input_is_refused(tmp_path, case, setup, needle):
+    assert_refused("dual_primary_gfs2", case, setup, needle, tmp_path)
+
+
+def m_dpg(host=None, **changes):
+    return dpg_case(host=host, **changes)
+
+
+DPG_MODEL_CASES = [
+    # The seed's after-split-brain and resync policies, refused on a resource under GFS2 ...
+    ("after-sb-0pri discard-least-changes", m_dpg(drbd_resources=r0_net(**{"after-sb-0pri": "discard-least-changes"})),
+     "drbd_resources[r0].net.after-sb-0pri"),
+    ("after-sb-0pri discard-zero-changes", m_dpg(drbd_resources=r0_net(**{"after-sb-0pri": "discard-zero-changes"})),
+     "drbd_resources[r0].net.after-sb-0pri"),
+    ("after-sb-0pri discard-younger-primary", m_dpg(drbd_resources=r0_net(
+        **{"after-sb-0pri": "discard-younger-primary"})), "drbd_resources[r0].net.after-sb-0pri"),
+    ("after-sb-1pri discard-secondary", m_dpg(drbd_resources=r0_net(**{"after-sb-1pri": "discard-secondary"})),
+     "drbd_resources[r0].net.after-sb-1pri"),
+    ("after-sb-1pri violently-as0p", m_dpg(drbd_resources=r0_net(**{"after-sb-1pri": "violently-as0p"})),
+     "drbd_resources[r0].net.after-sb-1pri"),
+    ("after-sb-2pri violently-as0p", m_dpg(drbd_resources=r0_net(**{"after-sb-2pri": "violently-as0p"})),
+     "drbd_resources[r0].net.after-sb-2pri"),
+    ("after_sb_2pri violently-as0p (underscores)", m_dpg(drbd_resources=r0_net(after_sb_2pri="violently-as0p")),
+     "drbd_resources[r0].net.after_sb_2pri"),
+    # ... even with the opt-out of automatic discards, which does not apply to a cluster file system
+    ("violently-as0p with the discard opt-out", m_dpg(drbd_resources=r0_net(**{"after-sb-2pri": "violently-as0p"}),
+                                                      drbd_allow_automatic_split_brain_discard=True),
+     "drbd_resources[r0].net.after-sb-2pri"),
+    ("discard-least-changes with the discard opt-out", m_dpg(
+        drbd_resources=r0_net(**{"after-sb-0pri": "discard-least-changes"}),
+        drbd_allow_automatic_split_brain_discard=True), "drbd_resources[r0].net.after-sb-0pri"),
+    ("rr-conflict violently", m_dpg(drbd_resources=r0_net(**{"rr-conflict": "violently"})),
+     "drbd_resources[r0].net.rr-conflict"),
+    ("allow-two-primaries off", m_dpg(drbd_resources=r0_net(**{"allow-two-primaries": "no"})),
+     "drbd_resources[r0].net.allow-two-primaries"),
+    ("protocol A", m_dpg(drbd_resources=[r0(protocol="A")]), "drbd_resources[r0].protocol"),
+    ("fencing resource-only", m_dpg(drbd_resources=[r0(disk_options={"fencing": "resource-only"})]),
+     "drbd_resources[r0].disk_options.fencing"),
+    ("fencing dont-care in net (DRBD 9 place)", m_dpg(drbd_resources=r0_net(fencing="dont-care")),
+     "drbd_resources[r0].disk_options.fencing"),
+    ("no fence-peer handler", m_dpg(dual_primary_gfs2_drbd_handlers={"split-brain": "/usr/lib/drbd/notify.sh"}),
+     "dual_primary_gfs2_drbd_handlers"),
+    ("relative handler", m_dpg(dual_primary_gfs2_drbd_handlers={"fence-peer": "crm-fence-peer.sh"}),
+     "dual_primary_gfs2_drbd_handlers.fence-peer"),
+    ("no initial primary", m_dpg(drbd_resources=[{k: v for k, v in R0.items() if k != "initial_primary"}]),
+     "drbd_resources[r0].initial_primary"),
+    # No fencing: DLM does not run without it.
+    ("no fence devices", m_dpg(pacemaker_fence_devices=[], pacemaker_fence_secrets={}), "pacemaker_fence_devices"),
+    ("no fencing, opted out", m_dpg(pacemaker_fence_devices=[], pacemaker_fence_secrets={},
+                                    pacemaker_allow_no_fencing=True), "pacemaker_allow_no_fencing"),
+    ("stonith-enabled false", m_dpg(pacemaker_properties={"stonith-enabled": "false"}),
+     "pacemaker_properties.stonith-enabled"),
+    ("cman with fence_manual", m_dpg(dual_primary_gfs2_stack="cman", pacemaker_fence_devices=[
+        {"id": "human", "agent": "stonith:fence_manual", "params": {"pcmk_host_list": "node1 node2"}}],
+        pacemaker_fence_secrets={}), "pacemaker_fence_devices[human].agent"),
+    ("cman node without a fence device", m_dpg(dual_primary_gfs2_stack="cman", pacemaker_fence_devices=[
+        GOOD_PACEMAKER["pacemaker_fence_devices"][0]], pacemaker_fence_secrets={"fence_node1": {"password": "x"}}),
+     "pacemaker_fence_devices"),
+    # lock_nolock, and mount options that undo the cluster's locking
+    ("lock_proto lock_nolock", m_dpg(dual_primary_gfs2_filesystems=fs0(lock_proto="lock_nolock")),
+     "dual_primary_gfs2_filesystems[gfs0].lock_proto"),
+    ("mount option lockproto=lock_nolock", m_dpg(dual_primary_gfs2_filesystems=fs0(
+        options=["noatime", "lockproto=lock_nolock"])), "dual_primary_gfs2_filesystems[gfs0].options[1]"),
+    ("mount option locktable=", m_dpg(dual_primary_gfs2_filesystems=fs0(options=["locktable=other:gfs0"])),
+     "dual_primary_gfs2_filesystems[gfs0].options[0]"),
+    ("mount option localflocks", m_dpg(dual_primary_gfs2_filesystems=fs0(options=["localflocks"])),
+     "dual_primary_gfs2_filesystems[gfs0].options[0]"),
+    ("mount option with a comma", m_dpg(dual_primary_gfs2_filesystems=fs0(options=["noatime,nodiratime"])),
+     "dual_primary_gfs2_filesystems[gfs0].options[0]"),
+    # journals and lock tables
+    ("one journal for two nodes", m_dpg(dual_primary_gfs2_filesystems=fs0(journals=1)),
+     "dual_primary_gfs2_filesystems[gfs0].journals"),
+    ("journals a word", m_dpg(dual_primary_gfs2_filesystems=fs0(journals="two")),
+     "dual_primary_gfs2_filesystems[gfs0].journals"),
+    ("journal size 8 MB", m_dpg(dual_primary_gfs2_filesystems=fs0(journal_size=8)),
+     "dual_primary_gfs2_filesystems[gfs0].journal_size"),
+    ("file system name of 31", m_dpg(dual_primary_gfs2_filesystems=fs0(name="g" * 31)),
+     "dual_primary_gfs2_filesystems[" + "g" * 31 + "].name"),
+    ("file system name of 17 under cman", m_dpg(dual_primary_gfs2_stack="cman",
+                                                dual_primary_gfs2_filesystems=fs0(name="g" * 17)),
+     "dual_primary_gfs2_filesystems[" + "g" * 17 + "].name"),
+    ("file system name with a colon", m_dpg(dual_primary_gfs2_filesystems=fs0(name="gfs:0")),
+     "dual_primary_gfs2_filesystems[gfs:0].name"),
+    ("cluster name of 33", m_dpg(pacemaker_cluster_name="c" * 33), "pacemaker_cluster_name"),
+    ("cluster name of 16 under cman", m_dpg(dual_primary_gfs2_stack="cman", pacemaker_cluster_name="c" * 16),
+     "pacemaker_cluster_name"),
+    # file systems
+    ("no file system", m_dpg(dual_primary_gfs2_filesystems=[]), "dual_primary_gfs2_filesystems"),
+    ("unknown resource", m_dpg(dual_primary_gfs2_filesystems=fs0(resource="r9")),
+     "dual_primary_gfs2_filesystems[gfs0].resource"),
+    ("mount point on /var", m_dpg(dual_primary_gfs2_filesystems=fs0(mount="/var")),
+     "dual_primary_gfs2_filesystems[gfs0].mount"),
+    ("mount point missing", m_dpg(dual_primary_gfs2_filesystems=[{"resource": "r0", "name": "gfs0"}]),
+     "dual_primary_gfs2_filesystems[gfs0].mount"),
+    ("two file systems on one resource",
+     m_dpg(dual_primary_gfs2_filesystems=fs0() + fs0(name="gfs1", mount="/srv/gfs1")),
+     "dual_primary_gfs2_filesystems"),
+    ("unknown key", m_dpg(dual_primary_gfs2_filesystems=fs0(mountpoint="/srv/gfs0")),
+     "dual_primary_gfs2_filesystems[gfs0]"),
+    ("file systems differ per node", m_dpg(host={N2: {"dual_primary_gfs2_filesystems": fs0(mount="/srv/other")}}),
+     "dual_primary_gfs2_filesystems"),
+    # guests
+    ("guest disk outside GFS2", m_dpg(dual_primary_gfs2_vms=[dict(GUEST, disk="/srv/other/guest1.img")]),
+     "dual_primary_gfs2_vms[guest1].disk"),
+    ("guest disk on a prefix of the mount point",
+     m_dpg(dual_primary_gfs2_vms=[dict(GUEST, disk="/srv/gfs01/guest1.img")]),
+     "dual_primary_gfs2_vms[guest1].disk"),
+    ("guest without a disk", m_dpg(dual_primary_gfs2_vms=[{"name": "guest1"}]), "dual_primary_gfs2_vms[guest1].disk"),
+    ("guest on an unknown file system", m_dpg(dual_primary_gfs2_vms=[dict(GUEST, filesystem="gfs9")]),
+     "dual_primary_gfs2_vms[guest1].filesystem"),
+    ("guest preferring an unknown node", m_dpg(dual_primary_gfs2_vms=[dict(GUEST, prefer="node9")]),
+     "dual_primary_gfs2_vms[guest1].prefer"),
+    ("guest name with a space", m_dpg(dual_primary_gfs2_vms=[dict(GUEST, name="my guest")]), "dual_primary_gfs2_vms"),
+    ("two guests of one name", m_dpg(dual_primary_gfs2_vms=[GUEST, GUEST]), "dual_primary_gfs2_vms"),
+    ("guest memory 0", m_dpg(dual_primary_gfs2_vms=[dict(GUEST, memory=0)]), "dual_primary_gfs2_vms[guest1].memory"),
+    ("guest initrd without kernel", m_dpg(dual_primary_gfs2_vms=[dict(GUEST, initrd="/srv/gfs0/initrd")]),
+     "dual_primary_gfs2_vms[guest1].initrd"),
+    ("guest xml and disk", m_dpg(dual_primary_gfs2_vms=[dict(GUEST, xml="<domain/>")]),
+     "dual_primary_gfs2_vms[guest1].disk"),
+    ("domain type xen", m_dpg(dual_primary_gfs2_domain_type="xen"), "dual_primary_gfs2_domain_type"),
+    ("definitions below /etc/libvirt", m_dpg(dual_primary_gfs2_vm_config_dir="/etc/libvirt/qemu"),
+     "dual_primary_gfs2_vm_config_dir"),
+    ("bridge name too long", m_dpg(dual_primary_gfs2_bridge="b" * 16), "dual_primary_gfs2_bridge"),
+    ("bridge port with a newline", m_dpg(dual_primary_gfs2_bridge_ports=["eth1\n"]),
+     "dual_primary_gfs2_bridge_ports[0]"),
+    ("unknown stack", m_dpg(dual_primary_gfs2_stack="heartbeat"), "dual_primary_gfs2_stack"),
+    ("dlm setting with a quote", m_dpg(dual_primary_gfs2_dlm={"plock_rate_limit": '0"'}),
+     "dual_primary_gfs2_dlm.plock_rate_limit"),
+    ("migration over rsh", m_dpg(dual_primary_gfs2_migration_transport="rsh"), "dual_primary_gfs2_migration_transport"),
+]
+
+
+@pytest.mark.parametrize("case,setup,variable", DPG_MODEL_CASES, ids=[c[0] for c in DPG_MODEL_CASES])
+def test_model_refuses_dual_primary_gfs2(case, setup, variable):
+    # Every refusal here is node1's: its own variables, or (cross-host) the first host's.
+    assert_model_refuses("dual_primary_gfs2", setup, variable, N1, secrets=(DRBD_SECRET, FENCE_SECRET))
+
+
+def test_three_nodes_are_refused():
+    common, per_host = dpg_case()
+    per_host["node3"] = {"drbd_address": "192.168.102.13", "pacemaker_link_addresses": ["192.168.103.13"]}
+    problems = model_problems("dual_primary_gfs2", common, per_host)
+    assert any(p["variable"] == "dual_primary_gfs2" and "exactly two nodes" in p["message"] for p in problems)
+
+
+@pytest.mark.parametrize("changes", [
+    {}, CMAN,
+    {"dual_primary_gfs2_vms": []},
+    {"dual_primary_gfs2_filesystems": fs0(journals=3, journal_size=64, options=["noatime", "errors=withdraw"])},
+    {"dual_primary_gfs2_vms": [{"name": "guest1", "xml": "<domain type='qemu'>\n<name>guest1</name>\n</domain>\n",
+                                "prefer": "node2"}]},
+    {"dual_primary_gfs2_vms": [dict(GUEST, kernel="/srv/gfs0/vmlinuz", initrd="/srv/gfs0/initrd.img",
+                                    cmdline="console=ttyS0")], "dual_primary_gfs2_domain_type": "qemu"},
+    {"pacemaker_cluster_name": "c" * 32, "dual_primary_gfs2_filesystems": fs0(name="g" * 30)},
+    dict(CMAN, pacemaker_cluster_name="c" * 15, dual_primary_gfs2_filesystems=fs0(name="g" * 16)),
+], ids=["pacemaker", "cman", "no guests", "three journals", "guest from xml", "direct kernel boot",
+        "longest lock table", "longest lock table under cman"])
+def test_model_accepts_good_dual_primary_gfs2_input(changes):
+    common, per_host = dpg_case(**changes)
+    assert model_problems("dual_primary_gfs2", common, per_host) == []
+
+
+def dpg_facts(**changes):
+    common, per_host = dpg_case(**changes)
+    task_vars = dict(common, **per_host["node1"])
+    task_vars.update(inventory_hostname="node1", ansible_play_hosts_all=["node1", "node2"],
+                     groups={"all": ["node1", "node2"], "dual_primary_gfs2": ["node1", "node2"]},
+                     group_names=["dual_primary_gfs2"])
+    return check_host("dual_primary_gfs2", host_input("dual_primary_gfs2", task_vars, LOADER,
+                                                      Templar(loader=LOADER)))[2]
+
+
+def test_the_model_derives_the_dual_primary_configuration():
+    facts = dpg_facts(drbd_resources=[r0(net={"max-buffers": 8000}, handlers={"split-brain": "/usr/lib/drbd/notify.sh"})])
+    res = facts["__dual_primary_gfs2_drbd_resources"][0]
+    assert res["net"] == {"allow-two-primaries": True, "after-sb-0pri": "disconnect", "after-sb-1pri": "disconnect",
+                          "after-sb-2pri": "disconnect", "max-buffers": 8000}
+    assert res["disk_options"] == {"fencing": "resource-and-stonith"}
+    assert res["handlers"] == {"fence-peer": "/usr/lib/drbd/crm-fence-peer.sh",
+                               "after-resync-target": "/usr/lib/drbd/crm-unfence-peer.sh",
+                               "split-brain": "/usr/lib/drbd/notify.sh"}
+    assert facts["__dual_primary_gfs2_filesystems"] == [{
+        "resource": "r0", "name": "gfs0", "mount": "/srv/gfs0", "device": "/dev/drbd0", "lock_table": "hacluster:gfs0",
+        "journals": 2, "journal_size": None, "options": ["noatime"], "clone": "cl_fs_gfs0"}]
+    assert [(vm["name"], vm["mount"], vm["depends_on"]) for vm in facts["__dual_primary_gfs2_vms"]] == [
+        ("guest1", "/srv/gfs0", ["cl_fs_gfs0"]), ("guest2", "/srv/gfs0", ["cl_fs_gfs0"])]
+    assert facts["__dual_primary_gfs2_cman_nodes"] == [] and "startup" not in res
+    assert facts["__dual_primary_gfs2_cluster_name"] == "hacluster"
+
+
+def test_the_model_derives_cluster_conf_nodes_and_devices_without_secrets():
+    facts = dpg_facts(dual_primary_gfs2_stack="cman", pacemaker_fence_devices=[
+        {"id": "fence_virsh", "agent": "stonith:fence_virsh",
+         "params": {"ip": "10.0.3.1", "username": "root", "pcmk_host_map": "node1:vm-node1;node2:vm-node2"}}],
+        pacemaker_fence_secrets={"fence_virsh": {"password": FENCE_SECRET}})
+    assert facts["__dual_primary_gfs2_cman_fence_devices"] == [
+        {"name": "fence_virsh", "agent": "fence_virsh", "params": {"ip": "10.0.3.1", "username": "root"}}]
+    assert facts["__dual_primary_gfs2_cman_nodes"] == [
+        {"name": "node1", "nodeid": 1, "fence": [{"name": "1", "devices": [{"name": "fence_virsh", "port": "vm-node1"}]}]},
+        {"name": "node2", "nodeid": 2, "fence": [{"name": "1", "devices": [{"name": "fence_virsh", "port": "vm-node2"}]}]}]
+    assert FENCE_SECRET not in json.dumps(facts)
+    assert facts["__dual_primary_gfs2_drbd_resources"][0]["handlers"] == {"fence-peer": "/usr/lib/drbd/rhcs_fence"}
+    assert facts["__dual_primary_gfs2_drbd_resources"][0]["startup"] == {"become-primary-on": "both"}
+
+
+def test_site_validation_checks_the_dual_primary_topology_first(tmp_path):
+    common, per_host = dpg_case()
+    hosts = {h: dict(common, **values, hacluster_cluster_address="192.168.103.1%d" % (i + 1))
+             for i, (h, values) in enumerate(sorted(per_host.items()))}
+    groups = {"hacluster": ["node1", "node2"], "dual_primary_gfs2": ["node1", "node2"]}
+    rc, out, marks = run_site_validation(groups, {}, hosts, tmp_path)
+    assert rc == 0, out
+    assert marks["node1"]["filesystems"][0]["lock_table"] == "hacluster:gfs0", marks
+    hosts["node2"]["dual_primary_gfs2_filesystems"] = fs0(journals=1)
+    hosts["node1"]["dual_primary_gfs2_filesystems"] = fs0(journals=1)
+    (tmp_path / "bad").mkdir()
+    rc, out, marks = run_site_validation(groups, {}, hosts, tmp_path / "bad")
+    assert rc != 0 and "- node1: dual_primary_gfs2_filesystems[gfs0].journals" in out, out
+    assert marks == {}
+    assert FENCE_SECRET not in out and DRBD_SECRET not in out
+
+
+def test_readme_dual_primary_inventory_passes():
+    """The README's dual-primary example (other host names, a qcow2 guest, a bridge port)."""
+    common = {
+        "drbd_resources": [{"name": "r0", "port": 7789, "minor": 0, "disk": "/dev/sdb", "protocol": "C",
+                            "initial_primary": "vm1"}],
+        "drbd_shared_secret": DRBD_SECRET,
+        "pacemaker_cluster_name": "hardcore",
+        "pacemaker_fence_devices": [
+            {"id": "fence_vm1", "agent": "stonith:fence_ipmilan",
+             "params": {"ip": "10.0.3.61", "username": "admin", "lanplus": 1, "pcmk_host_list": "vm1"}},
+            {"id": "fence_vm2", "agent": "stonith:fence_ipmilan",
+             "params": {"ip": "10.0.3.62", "username": "admin", "lanplus": 1, "pcmk_host_list": "vm2"}}],
+        "pacemaker_fence_secrets": {"fence_vm1": {"password": FENCE_SECRET}, "fence_vm2": {"password": FENCE_SECRET}},
+        "dual_primary_gfs2_filesystems": [{"resource": "r0", "name": "gfs0", "mount": "/srv/gfs0",
+                                           "options": ["noatime"]}],
+        "dual_primary_gfs2_bridge": "br0",
+        "dual_primary_gfs2_bridge_ports": ["eth2"],
+        "dual_primary_gfs2_vms": [
+            {"name": "web1", "disk": "/srv/gfs0/web1.img", "memory": 1024, "vcpus": 2, "prefer": "vm1"},
+            {"name": "mail1", "disk": "/srv/gfs0/mail1.qcow2", "disk_format": "qcow2", "memory": 512,
+             "prefer": "vm2"}],
+    }
+    per_host = {"vm1": {"hacluster_cluster_address": "10.0.1.61", "drbd_address": "10.0.2.61"},
+                "vm2": {"hacluster_cluster_address": "10.0.1.62", "drbd_address": "10.0.2.62"}}
+    assert model_problems("dual_primary_gfs2", common, per_host) == []
+    for stack in ("pacemaker", "cman"):
+        assert model_problems("dual_primary_gfs2", dict(common, dual_primary_gfs2_stack=stack), per_host) == []
+
+
+# ---------------------------------------------------------------- dual_primary_gfs2: the CIB the role writes
+
+def role_cib(tmp_path, **changes):
+    """The role's CIB specification (roles/dual_primary_gfs2/vars/main.yml), templated by Ansible from what the
+    model derives and what libvirt_vm_service returns for the guests."""
+    from ansible_collections.hacluster.drbd.plugins.module_utils.virsh import pacemaker_spec  # noqa: E402
+    facts = dpg_facts(**changes)
+    guests = {"results": [{"uuid": "x", "item": vm, "cib": pacemaker_spec(
+        vm["name"], "/etc/hacluster/domains/%s.xml" % vm["name"], "qemu:///system", vm.get("prefer"), 100,
+        vm["depends_on"])} for vm in facts["__dual_primary_gfs2_vms"]]}
+    extra = dict(facts, __dual_primary_gfs2_guests=guests, dual_primary_gfs2_stack="pacemaker")
+    (tmp_path / "extra.json").write_text(json.dumps(extra))
+    out = tmp_path / "cib.json"
+    playbook = tmp_path / "cib.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  vars_files: [%s]\n  tasks:\n"
+        "    - ansible.builtin.copy:\n        dest: %s\n        mode: '0600'\n"
+        "        content: \"{{ {'resources': __dual_primary_gfs2_cib_resources,"
+        " 'constraints': __dual_primary_gfs2_cib_constraints} | to_json }}\"\n"
+        % (COLLECTION / "roles/dual_primary_gfs2/vars/main.yml", out))
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCALHOST_WARNING="0",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+    proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", str(playbook),
+                           "-e", "@%s" % (tmp_path / "extra.json"),
+                           "-e", "ansible_python_interpreter=%s" % os.environ.get("CHECK_PYTHON", "auto_silent")],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(out.read_text())
+
+
+def test_the_role_cib_puts_gfs2_after_dlm_and_both_promotions_and_verifies(tmp_path):
+    from ansible_collections.hacluster.drbd.plugins.module_utils import pacemaker_cib  # noqa: E402
+    spec = role_cib(tmp_path)
+    ids = [r["id"] for r in spec["resources"]]
+    assert ids == ["cl_dlm", "cl_drbd_r0", "cl_fs_gfs0", "p_vm_guest1", "p_vm_guest2"]
+    drbd = spec["resources"][1]
+    assert drbd["promotable"] is True and drbd["meta"]["promoted-max"] == 2
+    assert spec["resources"][2]["child"]["params"] == {"device": "/dev/drbd0", "directory": "/srv/gfs0",
+                                                       "fstype": "gfs2", "options": "noatime"}
+    orders = [(c["first"], c.get("first_action", "start"), c["then"]) for c in spec["constraints"]
+              if c["type"] == "order"]
+    assert ("cl_dlm", "start", "cl_fs_gfs0") in orders and ("cl_drbd_r0", "promote", "cl_fs_gfs0") in orders
+    assert ("cl_fs_gfs0", "start", "p_vm_guest1") in orders
+    fence = [dict(d, params=dict(d["params"], password=FENCE_SECRET)) for d in GOOD_PACEMAKER["pacemaker_fence_devices"]]
+    rendered = pacemaker_cib.render({"resources": fence + spec["resources"], "constraints": spec["constraints"],
+                                     "properties": {"stonith-enabled": "true"}}, "2.1")
+    new, changes, dummy = pacemaker_cib.merge((PACEMAKER_FIXTURES / "cibadmin-empty.xml").read_text(), rendered)
+    assert "clone cl_fs_gfs0" in changes and "rsc_location l_p_vm_guest2_prefers_node2" in changes
+    if not os.path.exists("/usr/sbin/crm_verify"):
+        pytest.skip("Pacemaker's crm_verify is not installed here")
+    (tmp_path / "new.xml").write_text(new)
+    proc = subprocess.run(["/usr/sbin/crm_verify", "--verbose", "--xml-file", str(tmp_path / "new.xml")],
+                          capture_output=True, text=True, env=dict(os.environ, LC_ALL="C"), check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_role_expressions_pick_the_primary_and_the_peers(tmp_path):
+    """vars/main.yml's makers (who makes a file system: the first node where its resource is Primary), the peers'
+    addresses for ssh, and the guests' results, on two local hosts with what drbd_info and libvirt_vm_service
+    returned there."""
+    from ansible_collections.hacluster.drbd.plugins.module_utils.virsh import rgmanager_spec  # noqa: E402
+    facts = dpg_facts()
+    roles = {"node1": "Secondary", "node2": "Primary"}
+    hosts = {}
+    for number, host in enumerate(["node1", "node2"], start=1):
+        hosts[host] = dict(facts, ansible_connection="local",
+                           ansible_python_interpreter=os.environ.get("CHECK_PYTHON", "auto_silent"),
+                           hacluster_cluster_address="192.168.103.1%d" % number,
+                           drbd_address="192.168.102.1%d" % number, dual_primary_gfs2_stack="cman",
+                           __dual_primary_gfs2_drbd={"resources": {"r0": {"role": roles[host]}}},
+                           __dual_primary_gfs2_guests={"results": [
+                               {"item": vm, "uuid": "u-" + vm["name"],
+                                "rgmanager": rgmanager_spec(vm["name"], "qemu:///system", ["node1", "node2"],
+                                                            vm.get("prefer"))}
+                               for vm in facts["__dual_primary_gfs2_vms"]] + [{"item": {"name": "x"}, "skipped": True}]})
+    (tmp_path / "inventory.json").write_text(json.dumps({"all": {"hosts": hosts}}))
+    out = tmp_path / "out"
+    out.mkdir()
+    playbook = tmp_path / "expressions.yml"
+    playbook.write_text(
+        "- hosts: all\n  gather_facts: false\n  vars_files: [%s]\n  tasks:\n"
+        "    - ansible.builtin.copy:\n        dest: %s/{{ inventory_hostname }}\n        mode: '0600'\n"
+        "        content: \"{{ {'makers': __dual_primary_gfs2_makers, 'peers': __dual_primary_gfs2_peer_addresses,"
+        " 'domains': __dual_primary_gfs2_guest_results | map(attribute='rgmanager.failover_domain') | list,"
+        " 'vms': __dual_primary_gfs2_guest_results | map(attribute='rgmanager.vm') | list} | to_json }}\"\n"
+        "      delegate_to: localhost\n"
+        % (COLLECTION / "roles/dual_primary_gfs2/vars/main.yml", out))
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCALHOST_WARNING="0")
+    proc = subprocess.run(["ansible-playbook", "-i", str(tmp_path / "inventory.json"), str(playbook)],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    seen = json.loads((out / "node1").read_text())
+    assert seen["makers"] == {"r0": "node2"}
+    assert seen["peers"] == {"node1": ["192.168.103.11", "192.168.102.11"],
+                             "node2": ["192.168.103.12", "192.168.102.12"]}
+    assert [d["name"] for d in seen["domains"]] == ["vm_guest1", "vm_guest2"]
+    assert [v["domain"] for v in seen["vms"]] == ["vm_guest1", "vm_guest2"]
+    assert json.loads((out / "node2").read_text())["makers"] == {"r0": "node2"}
+
+
+@pytest.mark.parametrize("devices", [
+    GOOD_PACEMAKER["pacemaker_fence_devices"],
+    [{"id": "fence_virsh", "agent": "stonith:fence_virsh",
+      "params": {"ip": "10.0.3.1", "username": "root", "pcmk_host_map": "node1:vm-node1;node2:vm-node2"}}],
+], ids=["one IPMI device per node", "one device for both, with plugs"])
+def test_the_cluster_conf_of_a_good_inventory_validates_against_cluster_rng(devices):
+    """What the role hands to cman_cluster for the inventory (the model's nodes and fence devices, the guests'
+    rgmanager entries, the secrets) renders a cluster.conf that cman's schema accepts."""
+    from ansible_collections.hacluster.drbd.plugins.module_utils import cman  # noqa: E402
+    from ansible_collections.hacluster.drbd.plugins.module_utils.virsh import rgmanager_spec  # noqa: E402
+    from ansible_collections.hacluster.drbd.tests.unit.plugins.module_utils.cman_helpers import (  # noqa: E402
+        assert_valid,
+    )
+    secrets = dict((d["id"], {"password": FENCE_SECRET}) for d in devices)
+    facts = dpg_facts(dual_primary_gfs2_stack="cman", pacemaker_fence_devices=devices, pacemaker_fence_secrets=secrets)
+    guests = [rgmanager_spec(vm["name"], "qemu:///system", ["node1", "node2"], vm.get("prefer"))
+              for vm in facts["__dual_primary_gfs2_vms"]]
+    fence_devices = [dict(d, params=dict(d["params"], **secrets[d["name"]]))
+                     for d in facts["__dual_primary_gfs2_cman_fence_devices"]]
+    root = cman.render({"name": facts["__dual_primary_gfs2_cluster_name"],
+                        "nodes": facts["__dual_primary_gfs2_cman_nodes"], "fence_devices": fence_devices,
+                        "dlm": {"plock_ownership": 1, "plock_rate_limit": 0},
+                        "failover_domains": [g["failover_domain"] for g in guests],
+                        "vms": [g["vm"] for g in guests]})
+    assert_valid(cman.to_text(root))
+    assert root.find("cman").attrib == {"two_node": "1", "expected_votes": "1"}

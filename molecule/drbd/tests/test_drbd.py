@@ -152,7 +152,6 @@ def test_install_playbook_in_check_mode_reports_and_installs_nothing(tmp_path):
     assert not node1.package("open-iscsi").is_installed
 
 
-
 def drbd_state_lines(node) -> list[str]:
     # Connection, roles and disk states, without the I/O counters that move on their own.
     return re.findall(r"^ *\d+: cs:\S+ ro:\S+ ds:\S+", proc_drbd(node), re.M)

@@ -140,3 +140,13 @@ def test_device_size_refuses_what_is_not_a_block_device(tmp_path):
     with pytest.raises(OSError) as info:
         blockdev.device_size(str(tmp_path / "absent"))
     assert info.value.errno == errno.ENOENT
+
+
+def test_dropping_cached_blocks_reads_and_writes_nothing(tmp_path):
+    from ansible_collections.hacluster.drbd.plugins.module_utils.blockdev import drop_cached_blocks
+    image = tmp_path / "image"
+    image.write_bytes(b"gfs2" * 1024)
+    drop_cached_blocks(str(image))
+    assert image.read_bytes() == b"gfs2" * 1024
+    with pytest.raises(OSError):
+        drop_cached_blocks(str(tmp_path / "missing"))
