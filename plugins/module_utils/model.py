@@ -117,6 +117,11 @@ def word_error(value, pattern, what, empty=False):
     return None
 
 
+def unit_name_error(value):
+    """A systemd unit name with its suffix (smbd.service)."""
+    return word_error(value, _UNIT_RE, "a systemd unit name")
+
+
 def int_value(value):
     """An int from an int or a string of digits (Jinja may hand either); None otherwise."""
     if isinstance(value, bool):
@@ -815,7 +820,7 @@ def check_heartbeat(inp):
     for name in ("heartbeat_ipfail_path", "heartbeat_hb_takeover_path"):
         inp.optional(name, path_error)
     for index, unit in enumerate(inp.items("heartbeat_after_units")):
-        inp.check("heartbeat_after_units[%d]" % index, word_error(unit, _UNIT_RE, "a systemd unit name"))
+        inp.check("heartbeat_after_units[%d]" % index, unit_name_error(unit))
     groups = inp.items("heartbeat_resource_groups", kind=dict)
     for index, group in enumerate(groups):
         label = "heartbeat_resource_groups[%d]" % index

@@ -21,7 +21,7 @@ from labfixtures import ETC_HASH, INVENTORY, PROJECT, check_mode_run, get_host, 
 testinfra_hosts = ["ansible://node1", "ansible://node2"]
 CLUSTER_IP = "192.168.101.100"
 MOUNT = "/srv/share"
-DEADTIME = 15          # heartbeat_deadtime in molecule.yml
+DEADTIME = 10          # heartbeat_deadtime in molecule.yml
 # Detection after deadtime, then STONITH (a power cycle through the lab), then
 # drbddisk, Filesystem, IPaddr2 and smbd, on an emulated CPU.
 TAKEOVER_MARGIN = 120
