@@ -16,8 +16,8 @@ description:
     implicit C(daemon-reload) of C(systemctl enable) and C(disable) (C(--no-reload)). Only the boot-time behaviour
     changes; starting or stopping a unit now is a separate matter (O(stop)). On a node with a slow CPU each reload
     re-runs every generator and costs seconds.
-  - A unit that is masked, static or missing is refused: it cannot be enabled or disabled as asked, and unmasking
-    is not this module's to decide.
+  - A unit that is masked, static or missing is refused, because it cannot be enabled or disabled as asked, and
+    unmasking is not this module's to decide.
 author:
   - hacluster.drbd contributors (@hacluster)
 requirements:
@@ -37,7 +37,7 @@ attributes:
     platforms: posix
 options:
   name:
-    description: The units (with their suffix, for example C(smbd.service)).
+    description: The units, each with its suffix (for example C(smbd.service)).
     type: list
     elements: str
     required: true

@@ -18,17 +18,28 @@ Figures are printed, never asserted: they depend on the machine.
                       reads of a file over SMB at the cluster IP by a client
                       polling every 0.2 s, for a planned switch-over (Heartbeat
                       stopped on the active node) and for a crash (the active
-                      node powered off; Heartbeat fences it, then takes over)
+                      node powered off; Heartbeat fences it, then takes over);
+                      then, with Heartbeat stopped, the same switch-over done
+                      by hand with the scripts Heartbeat runs (ps_bare_*: each
+                      step's seconds, release, take-over, the client's gap),
+                      and the ratios: planned outage / bare gap, crash outage /
+                      (deadtime + bare take-over)
     iscsi_*           the iscsi_pacemaker topology (molecule/iscsi_pacemaker's
                       variables and playbook) on three VMs: first converge,
                       idempotent re-run, and the longest gap between completed
                       4 KiB direct writes to the LUN by an initiator writing
                       every 0.2 s, for a planned move of the group and for a
                       crash of the active node (Pacemaker fences it, then the
-                      peer takes over)
+                      peer takes over); then, in maintenance mode, the same move
+                      done by hand (iscsi_bare_*: the group's agents through
+                      crm_resource --force-stop/--force-start, DRBD demoted and
+                      promoted with drbdadm), and the ratios: planned stall /
+                      bare stall, crash stall / (token timeout + bare take-over)
 
 BENCH_SKIP_DRBD=1, BENCH_SKIP_PS=1, BENCH_SKIP_ISCSI=1 leave a part out;
-BENCH_SKIP_TOPOLOGIES=1 leaves out both topologies.
+BENCH_SKIP_TOPOLOGIES=1 leaves out both topologies; BENCH_CONVERGE_ONLY=1
+measures only the playbook runs of each part. The strategy is the Makefile's
+(Mitogen unless MITOGEN=0) and is printed with the figures.
 """
 
 from __future__ import annotations
@@ -46,6 +57,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# Only the playbook runs (first converge, re-run) of each part: for comparing
+# strategies (`make bench MITOGEN=0 BENCH_CONVERGE_ONLY=1` against MITOGEN=1).
+CONVERGE_ONLY = os.environ.get("BENCH_CONVERGE_ONLY") == "1"
 LAB = [sys.executable, str(ROOT / "tests" / "lab" / "lab.py")]
 
 
@@ -110,6 +124,8 @@ def bench_drbd(figures: dict) -> None:
         figures["drbd_first_converge_s"], dummy = playbook(str(tmp), play, env)
         figures["drbd_rerun_s"], out = playbook(str(tmp), play, env)
         figures["drbd_rerun_changed"] = sum(int(n) for n in re.findall(r"changed=(\d+)", out))
+        if CONVERGE_ONLY:
+            return
         local = write_mib_s(name, "node1", "/dev/disk/by-id/virtio-data2")
         replicated = write_mib_s(name, "node1", "/dev/drbd0")
         figures["drbd_local_write_mib_s"] = local
@@ -227,6 +243,8 @@ def bench_primary_secondary(figures: dict) -> None:
         figures["ps_first_converge_s"], dummy = playbook(str(tmp), scenario / "converge.yml", env)
         figures["ps_rerun_s"], out = playbook(str(tmp), scenario / "converge.yml", env)
         figures["ps_rerun_changed"] = sum(int(n) for n in re.findall(r"changed=(\d+)", out))
+        if CONVERGE_ONLY:
+            return
         deadline = time.monotonic() + 300
         while not serving(name, "node1", ip):
             if time.monotonic() > deadline:
@@ -390,6 +408,8 @@ def bench_iscsi(figures: dict) -> None:
         figures["iscsi_first_converge_s"], dummy = playbook(str(tmp), scenario / "converge.yml", env)
         figures["iscsi_rerun_s"], out = playbook(str(tmp), scenario / "converge.yml", env)
         figures["iscsi_rerun_changed"] = sum(int(n) for n in re.findall(r"changed=(\d+)", out))
+        if CONVERGE_ONLY:
+            return
         first = iscsi_active(name, "node1", group)
         if not first:
             raise SystemExit("the iSCSI group is not running on one node")
@@ -412,7 +432,7 @@ def bench_iscsi(figures: dict) -> None:
 
 
 def main() -> int:
-    figures: dict[str, object] = {}
+    figures: dict[str, object] = {"strategy": os.environ.get("ANSIBLE_STRATEGY", "linear")}
     if os.environ.get("BENCH_COLD") == "1":
         with tempfile.TemporaryDirectory(prefix="lab-bench-cache-") as cache:
             env = dict(os.environ, HACLUSTER_LAB_CACHE=cache)
