@@ -41,6 +41,7 @@ def timed(name: str, argv: list[str]) -> int:
 
 
 ACTION = re.compile(r"\[(?P<scenario>[\w.-]+) > (?P<action>\w+)\] (?P<what>Executing|Executed)")
+COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def molecule(scenarios: list[str]) -> int:
@@ -60,7 +61,7 @@ def molecule(scenarios: list[str]) -> int:
         for line in proc.stdout:
             sys.stdout.write(line)
             sys.stdout.flush()
-            match = ACTION.search(line)
+            match = ACTION.search(COLOUR.sub("", line))
             if not match or match["scenario"] != scenario:
                 continue
             action = match["action"]
@@ -70,7 +71,7 @@ def molecule(scenarios: list[str]) -> int:
                 # The sequence's first destroy clears what an interrupted run left.
                 name = "cleanup" if action == "destroy" and action not in seen else action
                 seen.add(action)
-                ok = "Successful" in line or "Skipped" in line or "disabled" in line
+                ok = "Failed" not in line
                 record(f"{scenario}.{name}", time.monotonic() - opened.pop(action), 0 if ok else 1)
         rc = proc.wait()
         record(scenario, time.monotonic() - started, rc)

@@ -14,7 +14,8 @@ version_added: 0.1.0
 description:
   - Builds the wanted resources, constraints, cluster properties and resource defaults into a scratch copy of the
     live CIB, checks the copy with C(crm_verify), and pushes the difference with C(cibadmin --patch) in one step.
-    The patch carries the CIB version it was made from, so a CIB that changed in between is refused, not overwritten.
+    The patch carries the CIB version it was made from, so a CIB that changed in between is refused, not overwritten;
+    the module then reads the changed CIB and makes the change again from it (up to five times).
   - Only the objects named here are touched. Other objects (for example the constraint DRBD's C(crm-fence-peer)
     handler adds, or C(cli-prefer-*) constraints of a manual move) stay, and so do C(target-role), C(is-managed)
     and C(maintenance) meta attributes an operator set on a live resource, unless named here.
@@ -168,14 +169,22 @@ from ansible_collections.hacluster.drbd.plugins.module_utils.pacemaker_cib impor
     parse_pacemakerd_version,
     render,
 )
+from ansible_collections.hacluster.drbd.plugins.module_utils.blockdev import first_line
 from ansible_collections.hacluster.drbd.plugins.module_utils.model import fence_secret_params
 from ansible_collections.hacluster.drbd.plugins.module_utils.runner import runner_for
+
+
+# cibadmin's exit status when a patch was made from an older CIB than the live one
+# (pcmk_err_old_data: "Update was older than existing configuration").
+CIB_UPDATE_OLD = 103
+CONFLICT_ATTEMPTS = 5
 
 
 class CibRun:
     def __init__(self, module):
         self.module = module
         self.tmp = None
+        self.conflict = ""
 
     def run(self, argv, check=True):
         runner = runner_for(self.module, secrets=self.secret_values())
@@ -200,6 +209,8 @@ class CibRun:
 
     def write(self, name, text):
         path = os.path.join(self.tmp, name)
+        if os.path.lexists(path):  # an earlier attempt's, in this run's own private directory
+            os.unlink(path)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
@@ -244,22 +255,40 @@ class CibRun:
         except CibError as exc:
             module.fail_json(msg=str(exc))
         shell = crm_shell(rendered)
+        # The patch carries the version of the CIB it was made from: when the
+        # cluster changed the CIB in between (the DC records its version and
+        # the cluster's name after an election, another push lands first),
+        # cibadmin refuses it, and the whole read, merge, verify and diff is
+        # made again from the new CIB.
+        for dummy in range(CONFLICT_ATTEMPTS):
+            result = self.push_once(rendered, shell, dialect)
+            if result is not None:
+                self.cleanup()
+                module.exit_json(**result)
+        self.fail("the CIB changed under every one of %d attempts to push the difference; nothing was pushed: "
+                  "cibadmin --patch: %s" % (CONFLICT_ATTEMPTS, self.conflict))
+
+    def push_once(self, rendered, shell, dialect):
+        """Read the live CIB, merge, verify, diff and push. The result, or None when the push was refused
+        because the CIB changed meanwhile."""
+        module, params = self.module, self.module.params
         live = self.run([module.get_bin_path("cibadmin"), "--query"])[1]
         try:
             new, changes, objects = merge(live, rendered, params["absent"])
         except CibError as exc:
-            module.fail_json(msg=str(exc))
+            self.fail(str(exc))
         result = dict(changed=bool(changes), changes=changes, dialect=dialect, crm_shell=shell,
                       commands_run=runner_for(module).ran)
         if not changes:
-            module.exit_json(**result)
+            return result
         if module._diff:
             result["diff"] = {
                 "before": "".join(masked_xml(before) for before, dummy in objects.values()),
                 "after": "".join(masked_xml(after) for dummy, after in objects.values()),
                 "before_header": "CIB objects (live)", "after_header": "CIB objects (wanted)",
             }
-        self.tmp = tempfile.mkdtemp(prefix="pacemaker_cib-")
+        if self.tmp is None:
+            self.tmp = tempfile.mkdtemp(prefix="pacemaker_cib-")
         live_path, new_path = self.write("live.xml", live), self.write("new.xml", new)
         rc, out, err = self.run([module.get_bin_path("crm_verify"), "--verbose", "--xml-file", new_path],
                                 check=False)
@@ -273,15 +302,21 @@ class CibRun:
             self.fail("crm_diff failed (rc=%d): %s" % (rc, err.strip()[:2000]))
         if rc == 0:
             # Only differences Pacemaker does not count (ordering, whitespace).
-            self.cleanup()
             result["changed"], result["changes"] = False, []
             result.pop("diff", None)
-            module.exit_json(**result)
+            return result
         if not module.check_mode:
             patch_path = self.write("patch.xml", patch)
-            self.run([module.get_bin_path("cibadmin"), "--patch", "--xml-file", patch_path])
-        self.cleanup()
-        module.exit_json(**result)
+            rc, out, err = self.run([module.get_bin_path("cibadmin"), "--patch", "--xml-file", patch_path],
+                                    check=False)
+            if rc == CIB_UPDATE_OLD:
+                self.conflict = first_line(err, out)
+                return None
+            if rc != 0:
+                msg, failure = runner_for(module).failure(
+                    [module.get_bin_path("cibadmin"), "--patch", "--xml-file", patch_path], rc, out, err)
+                self.fail(msg, **failure)
+        return result
 
 
 def main():

@@ -20,8 +20,9 @@ Figures are printed, never asserted: they depend on the machine.
                       stopped on the active node) and for a crash (the active
                       node powered off; Heartbeat fences it, then takes over);
                       then, with Heartbeat stopped, the same switch-over done
-                      by hand with the scripts Heartbeat runs (ps_bare_*: each
-                      step's seconds, release, take-over, the client's gap),
+                      by hand with the bare operations its scripts wrap
+                      (ps_bare_*: drbdadm, mount, ip, systemctl; each step's
+                      seconds, release, take-over, the client's gap),
                       and the ratios: planned outage / bare gap, crash outage /
                       (deadtime + bare take-over)
     iscsi_*           the iscsi_pacemaker topology (molecule/iscsi_pacemaker's
@@ -272,23 +273,38 @@ def bench_primary_secondary(figures: dict) -> None:
 
 
 def heartbeat_steps(name: str, node: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """The start and the stop steps of the first haresources group, as the commands Heartbeat runs for them
-    (resource.d scripts, else init scripts, with the ::-separated arguments)."""
+    """The start and the stop steps of the first haresources group as the bare operations the resource scripts
+    wrap (promote/demote, mount/umount, address up/down, service start/stop); a script this does not know is run
+    itself."""
     line = lab_ssh(name, node, "grep -v '^#' /etc/ha.d/haresources | grep -v '^ *$' | head -1").split()
-    steps = []
+    start, stop = [], []
     for resource in line[1:]:
         script, *args = resource.split("::")
-        path = f"/etc/ha.d/resource.d/{script}"
-        if lab_ssh(name, node, f"test -x {path} && echo yes || true").strip() != "yes":
-            path = f"/etc/init.d/{script}"
-        steps.append((script, " ".join([path, *args])))
-    return ([(f"{label} start", f"{cmd} start") for label, cmd in steps],
-            [(f"{label} stop", f"{cmd} stop") for label, cmd in reversed(steps)])
+        if script == "drbddisk":
+            start.append(("promote", f"drbdadm primary {args[0]}"))
+            stop.append(("demote", f"drbdadm secondary {args[0]}"))
+        elif script == "Filesystem":
+            start.append(("mount", f"mount -t {args[2]} {args[0]} {args[1]}"))
+            stop.append(("unmount", f"umount {args[1]}"))
+        elif script in ("IPaddr2", "IPaddr"):
+            address, prefix, interface = args[0].split("/")
+            start.append(("address up", f"ip addr add {address}/{prefix} dev {interface}"))
+            stop.append(("address down", f"ip addr del {address}/{prefix} dev {interface}"))
+        elif len(args) == 0 and lab_ssh(name, node, f"systemctl cat {script}.service >/dev/null 2>&1 && echo yes || true"
+                                        ).strip() == "yes":
+            start.append((f"{script} start", f"systemctl start {script}"))
+            stop.append((f"{script} stop", f"systemctl stop {script}"))
+        else:
+            path = f"/etc/ha.d/resource.d/{script}"
+            start.append((f"{script} start", " ".join([path, *args, "start"])))
+            stop.append((f"{script} stop", " ".join([path, *args, "stop"])))
+    return start, list(reversed(stop))
 
 
 def bare_ps(figures: dict, name: str, ip: str) -> None:
-    """The planned switch-over and the take-over done by hand in the same lab, with the scripts Heartbeat runs,
-    Heartbeat stopped on both nodes; the client's gap then, and the ratios of the cluster's outages to it."""
+    """The planned switch-over and the take-over done by hand in the same lab, Heartbeat stopped on both nodes:
+    the bare operations its scripts wrap, timed on the nodes; the client's gap then, and the ratios of the
+    cluster's outages to it."""
     timed(["wait", "--name", name, "node2"])  # fenced by a power cycle: it boots again
     wait_until("node2 to rejoin, Connected and UpToDate", lambda: re.search(
         r"cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate", lab_ssh(name, "node2", "cat /proc/drbd",

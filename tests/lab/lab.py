@@ -581,6 +581,10 @@ def inventory(state: dict) -> dict:
                 # Throw-away VMs whose host keys come with the image; Mitogen
                 # reads this rather than the ssh options above.
                 "ansible_host_key_checking": False,
+                # Mitogen's first connection starts a Python in the guest and
+                # sends it Mitogen's core: right after boot, an emulated CPU
+                # can take longer than Ansible's default 10 s.
+                "ansible_ssh_timeout": 60,
                 "ansible_python_interpreter": "/usr/bin/python3",
                 "lab_name": state["name"],
                 "lab_shared_disk": "/dev/disk/by-id/virtio-labshared",

@@ -71,7 +71,7 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_handler_task_start(self, task):
         self._open(task)
 
-    def _host(self, result):
+    def _host(self, result, *args, **kwargs):
         if self._current:
             self._current[1].add(result._host.get_name())
 

@@ -135,10 +135,36 @@ def test_check_mode_verifies_but_never_pushes(tmp_path):
     assert not any(c[1:2] == ["--patch"] for c in runner.calls)
 
 
-def test_refused_patch_reported(tmp_path):
-    push = (103, "", "Call failed: Update was older than existing configuration\n")
-    outcome, result, dummy, dummy2 = run(ARGS, table(tmp_path, fix("cibadmin-empty.xml"), push=push), tmp_path)
+# What cibadmin 2.1.5 answered in the lab when the DC had changed the CIB between read and push.
+OLDER = (103, "", "Call cib_apply_diff failed: Update was older than existing configuration\n")
+
+
+def test_a_cib_that_keeps_changing_is_reported_and_nothing_forced(tmp_path):
+    outcome, result, runner, dummy = run(ARGS, table(tmp_path, fix("cibadmin-empty.xml"), push=OLDER), tmp_path)
     assert outcome == "fail" and "Update was older than existing configuration" in result["msg"]
+    assert "every one of 5 attempts" in result["msg"]
+    assert [c[1] for c in runner.calls if c[0].endswith("cibadmin")] == ["--query", "--patch"] * 5
+    assert not any("--replace" in c or "--force" in c for c in runner.calls)
+
+
+def test_a_cib_changed_between_read_and_push_is_read_again(tmp_path):
+    """The DC wrote its version into the CIB after the read: the patch is refused, the module reads the new CIB,
+    makes the change from it and pushes that."""
+    tab = table(tmp_path, fix("cibadmin-empty.xml"), push=[OLDER, (0, "", "")])
+    outcome, result, runner, written = run(ARGS, tab, tmp_path)
+    assert outcome == "exit", result
+    assert result["changed"]
+    assert [c[1] for c in runner.calls if c[0].endswith("cibadmin")] == ["--query", "--patch", "--query", "--patch"]
+    assert sum(1 for c in runner.calls if c[0].endswith("crm_verify")) == 2
+    assert not tmp_path.exists(), "the scratch directory must be removed"
+
+
+def test_another_refused_patch_fails_at_once(tmp_path):
+    """The cluster went away between read and push (cibadmin's real answer then)."""
+    push = (int(fix("cibadmin-no-cluster.rc")), fix("cibadmin-no-cluster.stdout"), fix("cibadmin-no-cluster.stderr"))
+    outcome, result, runner, dummy = run(ARGS, table(tmp_path, fix("cibadmin-empty.xml"), push=push), tmp_path)
+    assert outcome == "fail" and result["msg"].startswith("cibadmin failed (rc=102): ")
+    assert [c[1] for c in runner.calls if c[0].endswith("cibadmin")] == ["--query", "--patch"]
 
 
 def test_legacy_dialect_writes_master(tmp_path):
