@@ -78,6 +78,7 @@ def main() -> int:
         if active:
             section(f"The replicated file system, mounted on the active node {active}",
                     on(active, "findmnt -n -o SOURCE,TARGET,FSTYPE /srv/share; df -h /srv/share | tail -1"))
+            section(f"The DRBD resource as drbdadm reports it on {active}", on(active, "drbdadm status"))
             on(active, "date > /srv/share/hello.txt && sync")
         section(f"The share at the cluster IP, as a client on {peer} sees it",
                 on(peer, f"smbclient -N -L //{CLUSTER_IP} 2>&1 | grep -E 'Disk|share'; "

@@ -539,7 +539,13 @@ def wait_ssh(state: dict, nodes: list[str], timeout: float) -> dict[str, float]:
                 raise LabError(f"{node}: QEMU exited during boot; console tail:\n{console_tail(d, node)}")
             # Ready means ssh answers and the offline repository is mounted
             # (udev under TCG can be slower than the first ssh login).
-            proc = subprocess.run(ssh_base(state, node) + [READY_CHECK], capture_output=True, timeout=30, check=False)
+            try:
+                proc = subprocess.run(ssh_base(state, node) + [READY_CHECK], capture_output=True, timeout=30,
+                                      check=False)
+            except subprocess.TimeoutExpired:
+                # Early in a boot sshd can answer while the repository's disk
+                # has not appeared yet, and the mount waits for it.
+                continue
             if proc.returncode == 0:
                 ready[node] = round(time.monotonic() - start, 1)
         if time.monotonic() - start > timeout:
