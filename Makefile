@@ -89,7 +89,7 @@ units: tree
 # Bad input refused before any host is touched (ansible-playbook on local hosts).
 validation: tree
 	cd tests/validation && ANSIBLE_COLLECTIONS_PATH=$(TREE_ROOT) CHECK_PYTHON=$(BIN)/python \
-		$(BIN)/python -m pytest -q -p no:cacheprovider test_bad_inputs.py
+		$(BIN)/python -m pytest -q -p no:cacheprovider -n auto test_bad_inputs.py
 
 # Mitogen's strategy runs each task in a Python that stays up in the guest
 # instead of starting one (and unpacking the module) per task: under software

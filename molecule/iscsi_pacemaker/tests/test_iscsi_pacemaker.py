@@ -198,11 +198,17 @@ def move(to: str) -> None:
         node.run_expect([0], f"crm_resource --clear --resource {GROUP}")
 
 
-def test_large_write_survives_moving_the_group_back_and_forth():
+def failed_operations(node) -> list[dict]:
+    """The operations Pacemaker records as failed (crm_mon's <failures>)."""
+    return [dict(f.attrib) for f in crm_mon(node).iter("failure")]
+
+
+def test_large_write_survives_moving_the_group_back_and_forth(lab):
     want = new_payload()
     first = active()
     assert first, "the group is not running"
     other = next(n for n in NODES if n != first)
+    fences_before = len(lab.fence_log())
     start_writer("moves")
     move(other)
     move(first)
@@ -210,6 +216,13 @@ def test_large_write_survives_moving_the_group_back_and_forth():
     assert lun_md5() == want
     # The data is on both nodes.
     assert re.search(r"ds:UpToDate/UpToDate", proc_drbd(get_host(first)))
+    # A planned move is done by the agents alone: no operation failed or
+    # timed out on the way and nobody was fenced (a group that only got
+    # here because a node was shot would pass the checks above).
+    power_actions = [e for e in lab.fence_log()[fences_before:]
+                     if e.get("request", "").split()[:1] in (["reboot"], ["off"], ["on"])]
+    assert power_actions == [], power_actions
+    assert failed_operations(get_host(first)) == []
 
 
 def wait_rejoined(node: str, serving: str) -> None:
