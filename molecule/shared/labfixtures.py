@@ -67,6 +67,13 @@ class Lab:
     def fence_log(self) -> list[dict]:
         return [json.loads(line) for line in self._run("fence-log", "--name", self.name).splitlines() if line]
 
+    def power_actions(self, since: int) -> list[dict]:
+        """Fencing requests after the first `since` entries of the fence log
+        that switch a VM off, on or power-cycle it (not the agents' `list`
+        and `status` queries)."""
+        return [e for e in self.fence_log()[since:]
+                if e.get("request", "").split()[:1] in (["reboot"], ["off"], ["on"])]
+
 
 def get_host(name: str):
     return testinfra.get_host(f"ansible://{name}", ansible_inventory=str(INVENTORY))

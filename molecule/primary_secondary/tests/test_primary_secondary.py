@@ -120,9 +120,10 @@ def test_share_readable_at_cluster_ip_from_the_peer():
     assert read_share(node2, "payload") == want
 
 
-def test_planned_switchover_moves_the_share_with_its_data():
+def test_planned_switchover_moves_the_share_with_its_data(lab):
     node1, node2 = get_host("node1"), get_host("node2")
     want = node1.check_output(f"md5sum < {MOUNT}/payload").split()[0]
+    fences_before = len(lab.fence_log())
     node1.run_expect([0], "systemctl stop heartbeat")
     wait_for(lambda: serves(node2), 180, what="node2 to take over the resource group")
     assert idle(node1)
@@ -131,6 +132,8 @@ def test_planned_switchover_moves_the_share_with_its_data():
     # auto_failback off: the group stays where it is when node1 returns.
     wait_for(lambda: heartbeat_settled(node1, "node2"), 180, interval=2, what="heartbeat on node1 to join again")
     assert serves(node2)
+    # A planned switch-over fences nobody.
+    assert lab.power_actions(fences_before) == [], lab.fence_log()[fences_before:]
 
 
 def test_crash_of_the_active_node_is_fenced_and_taken_over(lab):
