@@ -448,6 +448,30 @@ def test_common_and_handlers_are_refused_for_07():
         cfg.render_global("0.7", {"usage-count": "no"})
 
 
+# A pattern anchored with $ also matches before a trailing newline, so re.match let "sha1\n" through as a
+# bare word and the .res gained a line of the user's making. Every value the renderer checks is matched whole.
+NEWLINE_AT_END = [
+    ("net option value", dict(net={"cram-hmac-alg": "sha1\n"}), "net.cram-hmac-alg contains a line break"),
+    ("disk option value", dict(disk={"on-io-error": "detach\n"}), "disk.on-io-error contains a line break"),
+    ("resource name", dict(name="r0\n"), "resource name 'r0\\n'"),
+    ("host name", dict(hosts=[host("alpha\n", "10.0.0.1", minor=0), host("beta", "10.0.0.2", minor=0)]),
+     "hosts[0].name 'alpha\\n'"),
+    ("backing disk", dict(hosts=[host("alpha", "10.0.0.1", minor=0, disk="/dev/sdb1\n"),
+                                 host("beta", "10.0.0.2", minor=0)]), "hosts[alpha].disk must be"),
+    ("device", dict(hosts=[host("alpha", "10.0.0.1", device="/dev/drbd0\n"), host("beta", "10.0.0.2", minor=0)]),
+     "hosts[alpha].device '/dev/drbd0\\n' is not a device path"),
+]
+
+
+@pytest.mark.parametrize("dialect", ["8.3", "8.4", "9"])
+@pytest.mark.parametrize("case, fragment, words", NEWLINE_AT_END, ids=[c[0] for c in NEWLINE_AT_END])
+def test_a_value_ending_in_a_newline_is_refused(dialect, case, fragment, words):
+    with pytest.raises(DrbdConfigError) as err:
+        text = render(dialect, **fragment)
+        pytest.fail("rendered with the newline: %r" % text)
+    assert words in str(err.value)
+
+
 def test_global_comes_first_in_a_single_file():
     text = cfg.render_drbd_conf([R07, R07_SECOND], "0.7", {"minor-count": 4})
     assert text.startswith("global {\n    minor-count 4;\n}\n")
