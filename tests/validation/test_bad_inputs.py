@@ -1657,3 +1657,209 @@ def test_the_cluster_conf_of_a_good_inventory_validates_against_cluster_rng(devi
                         "vms": [g["vm"] for g in guests]})
     assert_valid(cman.to_text(root))
     assert root.find("cman").attrib == {"two_node": "1", "expected_votes": "1"}
+
+
+# ---------------------------------------------------------------- throw-away hosts with fake tools
+#
+# Some refusals come after a host answered a query. These tests run a real playbook, or a role's real task
+# file, against inventory hosts on this machine (connection local), each with its own directory of fake tools
+# in front of PATH. A fake tool logs its command line and prints what the real tool printed in that state:
+# fixture files, or text in the format the comment beside it names; a command it has no answer for exits 127.
+# A host can also have a /proc/drbd (which needs the kernel module): its Python opens the fixture named for it
+# instead, through the sitecustomize below. Nothing on this machine is changed.
+
+import shlex  # noqa: E402
+
+FIXTURES = HERE.parent / "unit" / "fixtures"
+
+SITECUSTOMIZE = '''\
+"""A test host of test_bad_inputs.py: /proc/drbd is the file HACLUSTER_TEST_PROC_DRBD names."""
+import builtins
+import os
+
+_PROC_DRBD = os.environ.get("HACLUSTER_TEST_PROC_DRBD")
+if _PROC_DRBD:
+    _open = builtins.open
+
+    def _host_open(file, *args, **kwargs):
+        return _open(_PROC_DRBD if file == "/proc/drbd" else file, *args, **kwargs)
+
+    builtins.open = _host_open
+'''
+
+
+def fixture_text(path: str) -> str:
+    return (FIXTURES / path).read_text()
+
+
+def fixture_answer(path: str) -> dict:
+    """rc, stdout and stderr of a capture stored as <path>.rc/.stdout/.stderr, or as one JSON file."""
+    if path.endswith(".json"):
+        data = json.loads(fixture_text(path))
+        return {"rc": data["rc"], "stdout": data["stdout"], "stderr": data["stderr"]}
+    return {"rc": int(fixture_text(path + ".rc")), "stdout": fixture_text(path + ".stdout"),
+            "stderr": fixture_text(path + ".stderr")}
+
+
+class FakeHost:
+    """An inventory host on this machine whose tools answer from a table."""
+
+    def __init__(self, root: Path, name: str, proc_drbd: str | None = None):
+        self.name = name
+        self.dir = root / name
+        self.bin = self.dir / "bin"
+        self.bin.mkdir(parents=True)
+        self.log = self.dir / "calls"
+        self.proc_drbd = proc_drbd
+        self.answers: dict[str, list] = {}
+
+    def answer(self, command: str, rc: int = 0, stdout: str = "", stderr: str = "") -> "FakeHost":
+        """What `command` (a tool and its arguments, as shlex splits them) prints and exits with."""
+        argv = shlex.split(command)
+        self.answers.setdefault(argv[0], []).append((argv[1:], rc, stdout, stderr))
+        return self
+
+    def tool(self, name: str) -> str:
+        return str(self.bin / name)
+
+    def host_vars(self) -> dict:
+        for tool, rows in self.answers.items():
+            lines = ["#!/bin/sh", "printf '%%s\\n' %s\" $*\" >> %s" % (shlex.quote(tool), shlex.quote(str(self.log))),
+                     'case "$*" in']
+            for number, (args, rc, stdout, stderr) in enumerate(rows):
+                out, err = self.dir / ("%s.%d.stdout" % (tool, number)), self.dir / ("%s.%d.stderr" % (tool, number))
+                out.write_text(stdout)
+                err.write_text(stderr)
+                lines.append("    %s) cat %s; cat %s >&2; exit %d;;" % (
+                    shlex.quote(" ".join(args)), shlex.quote(str(out)), shlex.quote(str(err)), rc))
+            lines += ["esac", "echo \"%s: this test host has no answer for: $*\" >&2" % tool, "exit 127"]
+            script = self.bin / tool
+            script.write_text("\n".join(lines) + "\n")
+            script.chmod(0o755)
+        site = self.dir / "site"
+        site.mkdir(exist_ok=True)
+        (site / "sitecustomize.py").write_text(SITECUSTOMIZE)
+        proc = str(FIXTURES / self.proc_drbd) if self.proc_drbd else ""
+        python = self.dir / "python"
+        python.write_text("#!/bin/sh\nPATH=%s:\"$PATH\" PYTHONPATH=%s HACLUSTER_TEST_PROC_DRBD=%s exec %s \"$@\"\n" % (
+            shlex.quote(str(self.bin)), shlex.quote(str(site)), shlex.quote(proc),
+            shlex.quote(os.environ.get("CHECK_PYTHON", sys.executable))))
+        python.chmod(0o755)
+        # The playbooks become root; these hosts are this machine, as the user running the tests.
+        return {"ansible_connection": "local", "ansible_python_interpreter": str(python), "ansible_become": False}
+
+    def calls(self, tool: str | None = None) -> list[str]:
+        lines = self.log.read_text().splitlines() if self.log.exists() else []
+        return [line for line in lines if tool is None or line.split(" ", 1)[0] == tool]
+
+
+def run_on_fake_hosts(playbook: Path, hosts: list, tmp_path: Path, groups: dict | None = None,
+                      extra_vars: dict | None = None, check: bool = False):
+    inventory = {"all": {"hosts": {h.name: h.host_vars() for h in hosts},
+                         "children": {g: {"hosts": {h: {} for h in members}} for g, members in (groups or {}).items()}}}
+    inv = tmp_path / "inventory.json"
+    inv.write_text(json.dumps(inventory))
+    argv = ["ansible-playbook", "-i", str(inv), str(playbook), "-e", json.dumps(extra_vars or {})]
+    if check:
+        argv.append("--check")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
+               ANSIBLE_LOCALHOST_WARNING="0")
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+# ---------------------------------------------------------------- split_brain_recover.yml on two fake nodes
+
+# DRBD 8.4 with drbd-utils 9.22.0 (the lab's pairing). /proc/drbd is ganeti's 8.4.2 captures: the survivor
+# node1 has r0 as minor 4 of proc_drbd.txt (WFConnection, Primary/Unknown), the victim node2 as minor 0 of
+# proc_drbd_sync.txt (StandAlone, Primary/Unknown, 1 GiB out of sync): both were Primary while apart.
+# `drbdadm status` text: the 8.4 backport's format (fixtures/drbd/8.4/drbdadm_status.txt, the peer is always
+# "peer") with the "connection:" line a peer that is not connected gets (fixtures/drbd/9/...four_nodes.txt).
+SB_VERSION = fixture_text("drbd/9.22.0/version_override_8.4.11.txt")
+SB_MANAGERS = "systemctl is-active heartbeat.service pacemaker.service corosync.service"
+SB_READS = {"drbdadm --version", "drbdadm status r0", "drbdadm sh-minor r0"}
+
+
+def drbd_changes(node: FakeHost) -> list[str]:
+    """The drbdadm commands a node ran other than the reads of drbd_info."""
+    return [call for call in node.calls("drbdadm") if call not in SB_READS]
+
+
+def split_brain_nodes(tmp_path, victim_managers: dict, survivor_managers: dict | None = None):
+    """node1 the survivor, node2 the victim, split-brained over r0; *_managers: systemctl's answer."""
+    none_installed = {"rc": 4, "stdout": "inactive\ninactive\ninactive\n"}
+    survivor = FakeHost(tmp_path, "node1", proc_drbd="drbd/8.4.2/proc_drbd.txt")
+    survivor.answer("drbdadm --version", stdout=SB_VERSION)
+    survivor.answer("drbdadm status r0", stdout="r0 role:Primary\n  disk:UpToDate\n  peer connection:Connecting\n")
+    survivor.answer("drbdadm sh-minor r0", stdout="4\n")
+    survivor.answer(SB_MANAGERS, **(survivor_managers or none_installed))
+    # journalctl --grep exits 1 when no line matched (systemd 252 prints nothing then).
+    survivor.answer("journalctl --dmesg --boot --no-pager --output=cat --grep '(drbd4|drbd r0)[:/ ]'", rc=1)
+    victim = FakeHost(tmp_path, "node2", proc_drbd="drbd/8.4.2/proc_drbd_sync.txt")
+    victim.answer("drbdadm --version", stdout=SB_VERSION)
+    victim.answer("drbdadm status r0", stdout="r0 role:Primary\n  disk:UpToDate\n  peer connection:StandAlone\n")
+    victim.answer("drbdadm sh-minor r0", stdout="0\n")
+    # What the recovery runs: drbdadm prints nothing when these succeed.
+    victim.answer("drbdadm secondary r0")
+    victim.answer("drbdadm connect --discard-my-data r0")
+    victim.answer(SB_MANAGERS, **victim_managers)
+    victim.answer("journalctl --dmesg --boot --no-pager --output=cat --grep '(drbd0|drbd r0)[:/ ]'", stdout=(
+        "drbd r0: conn( StandAlone -> Unconnected )\n"
+        "drbd r0: Handshake successful: Agreed network protocol version 101\n"
+        "block drbd0: Split-Brain detected but unresolved, dropping connection!\n"))
+    return survivor, victim
+
+
+def run_split_brain(tmp_path, nodes, check=False):
+    return run_on_fake_hosts(COLLECTION / "playbooks" / "split_brain_recover.yml", list(nodes), tmp_path,
+                             groups={"hacluster": ["node1", "node2"]}, check=check,
+                             extra_vars={"split_brain_resource": "r0", "split_brain_victim": "node2",
+                                         "split_brain_timeout": 5})
+
+
+def test_split_brain_check_mode_reads_and_plans_but_changes_nothing(tmp_path):
+    nodes = split_brain_nodes(tmp_path, {"rc": 4, "stdout": "inactive\ninactive\ninactive\n"})
+    rc, out = run_split_brain(tmp_path, nodes, check=True)
+    assert rc == 0, out
+    assert "Would run on node2: ['drbdadm secondary r0', 'drbdadm connect --discard-my-data r0']" in out, out
+    assert "Would run on node1: ['nothing']" in out, out
+    for node in nodes:
+        # The reads ran (check mode must not skip them, or nothing could be decided) ...
+        assert node.calls("systemctl") == [SB_MANAGERS], out
+        assert len(node.calls("journalctl")) == 1, out
+        # ... and nothing else did.
+        assert drbd_changes(node) == [], node.name
+
+
+@pytest.mark.parametrize("managers,states", [
+    ({"rc": 0, "stdout": "active\ninactive\ninactive\n"}, "active, inactive, inactive"),
+    ({"rc": 0, "stdout": "inactive\nactive\nactive\n"}, "inactive, active, active"),
+    # Starting is not "active" to systemctl's exit code (3), but the manager will promote all the same.
+    ({"rc": 3, "stdout": "activating\ninactive\ninactive\n"}, "activating, inactive, inactive"),
+], ids=["heartbeat", "pacemaker and corosync", "heartbeat starting"])
+def test_split_brain_refuses_while_a_cluster_manager_runs_on_the_victim(tmp_path, managers, states):
+    nodes = split_brain_nodes(tmp_path, managers)
+    rc, out = run_split_brain(tmp_path, nodes)
+    for node in nodes:
+        assert drbd_changes(node) == [], node.name
+    assert rc != 0, out
+    assert "A cluster manager still runs on node2 (heartbeat, pacemaker, corosync: %s)" % states in out, out
+    assert "Nothing was changed" in out
+
+
+def test_split_brain_a_cluster_manager_on_the_survivor_is_no_reason_to_refuse(tmp_path):
+    nodes = split_brain_nodes(tmp_path, {"rc": 3, "stdout": "inactive\ninactive\ninactive\n"},
+                              survivor_managers={"rc": 0, "stdout": "active\ninactive\ninactive\n"})
+    rc, out = run_split_brain(tmp_path, nodes, check=True)
+    assert rc == 0, out
+    assert "Would run on node2: ['drbdadm secondary r0', 'drbdadm connect --discard-my-data r0']" in out, out
+
+
+def test_split_brain_a_failed_query_of_the_cluster_managers_stops_the_run(tmp_path):
+    nodes = split_brain_nodes(tmp_path, fixture_answer("systemd/252/is_active_no_manager"))
+    rc, out = run_split_brain(tmp_path, nodes)
+    for node in nodes:
+        assert drbd_changes(node) == [], node.name
+        assert node.calls("journalctl") == [], (node.name, node.calls())
+    assert rc != 0, out
+    assert "Failed to connect to bus: Host is down" in out, out
