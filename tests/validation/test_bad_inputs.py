@@ -1863,3 +1863,52 @@ def test_split_brain_a_failed_query_of_the_cluster_managers_stops_the_run(tmp_pa
         assert node.calls("journalctl") == [], (node.name, node.calls())
     assert rc != 0, out
     assert "Failed to connect to bus: Host is down" in out, out
+
+
+# ---------------------------------------------------------------- heartbeat, primary_secondary: is Heartbeat running?
+
+# The task of each role that asks systemd, and the variable it registers. primary_secondary demotes the
+# resource and may make a file system where Heartbeat does not run; heartbeat decides whether to signal it.
+HEARTBEAT_QUERIES = [
+    ("heartbeat", "Check whether Heartbeat runs already", "__heartbeat_active"),
+    ("primary_secondary", "Check whether Heartbeat already runs the services", "__ps_heartbeat"),
+]
+IS_ACTIVE = "systemctl is-active --quiet heartbeat.service"
+
+
+def role_task(role: str, name: str) -> dict:
+    """One task of a role's tasks/main.yml, found by its name."""
+    tasks = yaml.safe_load((COLLECTION / "roles" / role / "tasks" / "main.yml").read_text())
+    found = [task for task in tasks if task.get("name") == name]
+    assert len(found) == 1, "%s has no task named %r (renamed? update HEARTBEAT_QUERIES)" % (role, name)
+    return found[0]
+
+
+def run_heartbeat_query(tmp_path, role, name, register, answer):
+    node = FakeHost(tmp_path, "node1").answer(IS_ACTIVE, **answer)
+    playbook = tmp_path / "query.yml"
+    playbook.write_text(yaml.safe_dump([{
+        "name": "The role's query of Heartbeat", "hosts": "node1", "gather_facts": False,
+        "tasks": [role_task(role, name),
+                  {"name": "Say what the role goes on with", "ansible.builtin.debug": {
+                      "msg": "heartbeat query rc {{ %s.rc }}" % register}}]}], sort_keys=False))
+    rc, out = run_on_fake_hosts(playbook, [node], tmp_path)
+    assert node.calls() == [IS_ACTIVE], node.calls()
+    return rc, out
+
+
+@pytest.mark.parametrize("role,name,register", HEARTBEAT_QUERIES, ids=[q[0] for q in HEARTBEAT_QUERIES])
+@pytest.mark.parametrize("code", [0, 3, 4], ids=["active", "inactive", "not installed"])
+def test_heartbeat_query_answers_are_taken(tmp_path, role, name, register, code):
+    # `is-active --quiet` prints nothing: 0 active, 3 not active, 4 no such unit (systemctl-is-active.c).
+    rc, out = run_heartbeat_query(tmp_path, role, name, register, {"rc": code})
+    assert rc == 0, out
+    assert "heartbeat query rc %d" % code in out, out
+
+
+@pytest.mark.parametrize("role,name,register", HEARTBEAT_QUERIES, ids=[q[0] for q in HEARTBEAT_QUERIES])
+def test_a_failed_heartbeat_query_is_an_error_not_heartbeat_stopped(tmp_path, role, name, register):
+    rc, out = run_heartbeat_query(tmp_path, role, name, register, fixture_answer("systemd/252/is_active_no_manager"))
+    assert rc != 0, out
+    assert "Failed to connect to bus: Host is down" in out, out
+    assert "heartbeat query rc" not in out, out
