@@ -1749,8 +1749,14 @@ class FakeHost:
         return {"ansible_connection": "local", "ansible_python_interpreter": str(python), "ansible_become": False}
 
     def calls(self, tool: str | None = None) -> list[str]:
+        """The commands the fake tools ran, each its arguments joined by blanks (as `logged` gives them)."""
         lines = self.log.read_text().splitlines() if self.log.exists() else []
         return [line for line in lines if tool is None or line.split(" ", 1)[0] == tool]
+
+
+def logged(command: str) -> str:
+    """A command as FakeHost.calls lists it."""
+    return " ".join(shlex.split(command))
 
 
 def run_on_fake_hosts(playbook: Path, hosts: list, tmp_path: Path, groups: dict | None = None,
@@ -1912,3 +1918,66 @@ def test_a_failed_heartbeat_query_is_an_error_not_heartbeat_stopped(tmp_path, ro
     assert rc != 0, out
     assert "Failed to connect to bus: Host is down" in out, out
     assert "heartbeat query rc" not in out, out
+
+
+# ---------------------------------------------------------------- iscsi_target: LVM must not hide the host's groups
+
+# The role's query, with LVM's filters opened; vgs replays lvm2 2.03.16's captures (fixtures/lvm/2.03.16).
+VGS_QUERY = "vgs --reportformat json -o vg_name,pv_name --config 'devices { filter = [ \"a|.*|\" ] global_filter = [ \"a|.*|\" ] }'"
+
+
+def run_host_volume_groups(tmp_path, vgs_answer=None, **role_vars):
+    """roles/iscsi_target/tasks/host_volume_groups.yml on one fake host whose vgs gives `vgs_answer` (None: the
+    host has no vgs); the cluster's volume group is vg_iscsi."""
+    node = FakeHost(tmp_path, "node1")
+    if vgs_answer is not None:
+        node.answer(VGS_QUERY, **vgs_answer)
+    check = {"name": "Check", "vars": dict({"__iscsi_target_vgs": node.tool("vgs"), "iscsi_target_vg": "vg_iscsi"},
+                                           **role_vars),
+             "ansible.builtin.include_role": {"name": "hacluster.drbd.iscsi_target", "tasks_from": "host_volume_groups",
+                                              "public": False}}
+    playbook = tmp_path / "host_vgs.yml"
+    playbook.write_text(yaml.safe_dump([{
+        "name": "The iscsi_target role's check of the host's volume groups", "hosts": "node1", "gather_facts": False,
+        "tasks": [check, {"name": "Go on", "ansible.builtin.debug": {"msg": "the role went on"}}]}], sort_keys=False))
+    rc, out = run_on_fake_hosts(playbook, [node], tmp_path)
+    assert node.calls() == ([] if vgs_answer is None else [logged(VGS_QUERY)]), node.calls()
+    return rc, out
+
+
+def test_lvm_configuration_hiding_a_host_volume_group_is_refused_by_name(tmp_path):
+    # The host has vgcap on /dev/loop0; the role would activate only what iscsi_target_host_volume_groups lists.
+    rc, out = run_host_volume_groups(tmp_path, fixture_answer("lvm/2.03.16/vgs_one.json"))
+    assert rc != 0, out
+    assert ("The LVM configuration this role writes on node1 would hide volume groups the host uses: vgcap: not in "
+            "iscsi_target_host_volume_groups, so volume_list keeps it from activating") in out, out
+    assert "Nothing was changed" in out and "the role went on" not in out, out
+
+
+def test_lvm_filter_hiding_the_devices_of_a_listed_group_is_refused(tmp_path):
+    rc, out = run_host_volume_groups(tmp_path, fixture_answer("lvm/2.03.16/vgs_one.json"),
+                                     iscsi_target_host_volume_groups=["vgcap"], drbd_lvm_accept=["/dev/sda[0-9]+"])
+    assert rc != 0, out
+    assert "vgcap: its physical volume /dev/loop0 matches no drbd_lvm_accept pattern, so the filter hides it" in out
+    assert "the role went on" not in out, out
+
+
+@pytest.mark.parametrize("vgs_answer,role_vars", [
+    (fixture_answer("lvm/2.03.16/vgs_one.json"),
+     {"iscsi_target_host_volume_groups": ["vgcap"], "drbd_lvm_accept": ["/dev/loop[0-9]+"]}),
+    (fixture_answer("lvm/2.03.16/vgs_one.json"), {"iscsi_target_vg": "vgcap"}),
+    (fixture_answer("lvm/2.03.16/vgs_none.json"), {}),
+    (None, {}),
+], ids=["listed and its device accepted", "the cluster's own group", "no volume group", "no LVM tools"])
+def test_lvm_configuration_that_hides_nothing_passes(tmp_path, vgs_answer, role_vars):
+    rc, out = run_host_volume_groups(tmp_path, vgs_answer, **role_vars)
+    assert rc == 0, out
+    assert "the role went on" in out, out
+
+
+def test_a_failed_query_of_the_volume_groups_stops_the_run(tmp_path):
+    # Not root: vgs exits 5 yet prints an empty report, which must not read as "no volume groups".
+    rc, out = run_host_volume_groups(tmp_path, fixture_answer("lvm/2.03.16/vgs_not_root.json"))
+    assert rc != 0, out
+    assert "P_global:aux: open failed: Permission denied" in out, out
+    assert "the role went on" not in out, out
