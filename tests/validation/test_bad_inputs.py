@@ -424,6 +424,10 @@ def run_site_validation(groups: dict, common: dict, per_host: dict, tmp_path: Pa
     Returns rc, output and {host: what the model derived} for the hosts that went on."""
     inv = tmp_path / "inventory.json"
     inv.write_text(json.dumps(site_inventory(groups, common, per_host)))
+    return run_validate_then_touch(inv, tmp_path)
+
+
+def run_validate_then_touch(inv: Path, tmp_path: Path):
     touched = tmp_path / "touched"
     touched.mkdir()
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
@@ -506,38 +510,115 @@ def test_host_in_two_topologies_is_refused(tmp_path):
     assert marks == {}
 
 
+# The README's own-inventory examples, read from README.md as a user would copy them: each ```yaml block of a
+# section holds one or more inventory files, each starting with a comment naming it (# inventory/...). The
+# vault lookups get dummy values, as from the user's vault file; the hosts are on this machine.
+README = HERE.parent.parent / "README.md"
+README_VAULT = {"vault_drbd_secret": DRBD_SECRET, "vault_heartbeat_key": SECRET, "vault_ipmi_pw": FENCE_SECRET}
+
+
+def readme_inventory(section: str) -> dict[str, str]:
+    """{inventory file: its text} from the ```yaml blocks of the README section whose heading starts so."""
+    text = README.read_text()
+    match = re.search(r"^### %s.*?(?=^##)" % re.escape(section), text, re.M | re.S)
+    assert match, "README.md has no section %r" % section
+    files: dict[str, str] = {}
+    for block in re.findall(r"^```yaml\n(.*?)^```", match.group(0), re.M | re.S):
+        name = None
+        for line in block.splitlines(keepends=True):
+            heading = re.fullmatch(r"# (inventory/\S+\.yml)\s*", line)
+            if heading:
+                name = heading.group(1)
+                files[name] = ""
+            elif name is not None:
+                files[name] += line
+    return files
+
+
+def own_inventory(files: dict[str, str], hosts: dict[str, str] | None = None, resource: dict | None = None,
+                  **group_vars_changes):
+    """The README's inventory files with hosts renamed ({old: new}), its one DRBD resource changed and top-level
+    values of group_vars files replaced ({file stem: {variable: value}})."""
+    out = {}
+    for name, text in files.items():
+        for old, new in (hosts or {}).items():
+            text = re.sub(r"\b%s\b" % re.escape(old), new, text)
+        data = yaml.safe_load(text) or {}
+        if name.startswith("inventory/group_vars/"):
+            if resource and "drbd_resources" in data:
+                assert len(data["drbd_resources"]) == 1, "the README's example has one DRBD resource"
+                data["drbd_resources"][0].update(resource)
+            data.update(group_vars_changes.get(Path(name).stem, {}))
+        out[name] = data
+    return out
+
+
+def run_own_inventory(inventory: dict, tmp_path: Path):
+    """validate_then_touch.yml against the inventory files, on this machine, with the vault's dummy values."""
+    vault = sorted(set(re.findall(r"\bvault_\w+", json.dumps(inventory))))
+    assert set(vault) <= set(README_VAULT), "give these README vault variables a dummy value: %s" % vault
+    root = tmp_path / "own"
+    for name, data in inventory.items():
+        path = root / Path(name).relative_to("inventory")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+    local = dict({k: README_VAULT[k] for k in vault}, ansible_connection="local",
+                 ansible_python_interpreter=os.environ.get("CHECK_PYTHON", "auto_silent"))
+    (root / "this_machine.yml").write_text(yaml.safe_dump({"all": {"vars": local}}))
+    return run_validate_then_touch(root, tmp_path)
+
+
+def haresources_lines(groups):
+    """haresources as the heartbeat role's template writes it."""
+    return [" ".join([group["node"]] + [res if isinstance(res, str) else "::".join([res["agent"]] + list(res["args"]))
+                                        for res in group["resources"]]) for group in groups]
+
+
+PS_README = "Primary/secondary with Heartbeat and a Samba share"
+
+
+def test_readme_own_inventory_as_written_passes_and_gives_its_haresources(tmp_path):
+    files = readme_inventory(PS_README)
+    assert sorted(files) == ["inventory/group_vars/primary_secondary.yml", "inventory/hosts.yml"], sorted(files)
+    rc, out, marks = run_own_inventory(own_inventory(files), tmp_path)
+    assert rc == 0, out
+    assert sorted(marks) == ["an-node01", "an-node02"], out
+    shown = re.search(r"^(an-node01 drbddisk::.*)$", README.read_text(), re.M).group(1)
+    assert haresources_lines(marks["an-node01"]["groups"]) == [shown]
+    assert DRBD_SECRET not in out and SECRET not in out and FENCE_SECRET not in out
+
+
 def test_readme_own_inventory_with_any_resource_name(tmp_path):
     """The README's primary/secondary example with resource web, minor 5, port 7795, ext3 and other host
     names: no primary_secondary_resource or primary_secondary_device needed, and both derived."""
-    common = {
-        "drbd_resources": [{"name": "web", "port": 7795, "minor": 5, "disk": "/dev/sdb1", "protocol": "C",
-                            "initial_primary": "alpha"}],
-        "drbd_shared_secret": DRBD_SECRET,
-        "drbd_wait_for": "uptodate",
-        "primary_secondary_cluster_ip": "192.0.2.100",
-        "primary_secondary_cluster_ip_interface": "eth0",
-        "primary_secondary_fstype": "ext3",
-        "primary_secondary_mount": "/srv/web",
-        "primary_secondary_share_writable": False,
-        "heartbeat_authkey": SECRET,
-        "heartbeat_links": [{"interface": "eth1", "addresses": ["10.0.1.71", "10.0.1.72"]},
-                            {"interface": "eth0", "addresses": ["192.0.2.71", "192.0.2.72"]}],
-        "heartbeat_deadtime": 30,
-        "heartbeat_stonith_hosts": [
-            {"host": "alpha", "type": "external/ipmi", "params": ["beta", "10.0.3.72", "admin", FENCE_SECRET, "lan"]},
-            {"host": "beta", "type": "external/ipmi", "params": ["alpha", "10.0.3.71", "admin", FENCE_SECRET, "lan"]}],
-    }
-    hosts = {"alpha": {"hacluster_cluster_address": "10.0.1.71", "drbd_address": "10.0.2.71"},
-             "beta": {"hacluster_cluster_address": "10.0.1.72", "drbd_address": "10.0.2.72"}}
-    groups = {"hacluster": ["alpha", "beta"], "primary_secondary": ["alpha", "beta"]}
-    rc, out, marks = run_site_validation(groups, common, hosts, tmp_path)
+    inventory = own_inventory(
+        readme_inventory(PS_README), hosts={"an-node01": "alpha", "an-node02": "beta"},
+        resource={"name": "web", "minor": 5, "port": 7795},
+        primary_secondary={"primary_secondary_fstype": "ext3", "primary_secondary_mount": "/srv/web"})
+    rc, out, marks = run_own_inventory(inventory, tmp_path)
     assert rc == 0, out
     assert marks["alpha"]["resource"] == "web" and marks["alpha"]["device"] == "/dev/drbd5", marks
     assert marks["beta"] == marks["alpha"]
-    assert marks["alpha"]["groups"] == [{"node": "alpha", "resources": [
-        {"agent": "drbddisk", "args": ["web"]}, {"agent": "Filesystem", "args": ["/dev/drbd5", "/srv/web", "ext3"]},
-        {"agent": "IPaddr2", "args": ["192.0.2.100/24/eth0"]}, "smbd"]}]
+    assert haresources_lines(marks["alpha"]["groups"]) == [
+        "alpha drbddisk::web Filesystem::/dev/drbd5::/srv/web::ext3 IPaddr2::192.0.2.100/24/eth0 smbd"]
     assert DRBD_SECRET not in out and SECRET not in out and FENCE_SECRET not in out
+
+
+@pytest.mark.parametrize("hosts,resource,device", [
+    (None, None, "/dev/drbd0"),
+    ({"san1": "store-a", "san2": "store-b"}, {"name": "web", "minor": 5, "port": 7795}, "/dev/drbd5"),
+], ids=["as written", "other resource and hosts"])
+def test_readme_iscsi_inventory(tmp_path, hosts, resource, device):
+    files = readme_inventory("Highly available iSCSI target with Pacemaker")
+    assert sorted(files) == ["inventory/group_vars/all.yml", "inventory/group_vars/iscsi_initiator.yml",
+                             "inventory/group_vars/iscsi_target.yml", "inventory/hosts.yml"], sorted(files)
+    rc, out, marks = run_own_inventory(own_inventory(files, hosts=hosts, resource=resource), tmp_path)
+    assert rc == 0, out
+    targets = [(hosts or {}).get(h, h) for h in ("san1", "san2")]
+    assert sorted(marks) == sorted(targets + ["app1"]), out
+    for host in targets:
+        assert (marks[host]["resource"], marks[host]["device"]) == ((resource or {}).get("name", "r0"), device), marks
+    assert DRBD_SECRET not in out and FENCE_SECRET not in out
 
 
 # ---------------------------------------------------------------- the model itself, on many more bad inputs
