@@ -1135,68 +1135,6 @@ def test_model_accepts_good_input(topology, setup):
     assert model_problems(topology, common, per_host) == []
 
 
-# ---------------------------------------------------------------- split_brain_recover.yml: evidence and secrets
-
-SPLIT_BRAIN = Path(os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")) / "ansible_collections/hacluster/drbd/playbooks" \
-    / "split_brain_recover.yml"
-
-
-def split_brain_expressions(lines, failed):
-    """Run the playbook's own evidence and failure-message expressions on given kernel lines and a failed
-    connect (a playbook around them, on the controller: no DRBD needed)."""
-    text = SPLIT_BRAIN.read_text()
-    evidence = text[text.index("        __sb_evidence: >-"):text.index("{{ found }}") + len("{{ found }}")]
-    fail = text[text.index("    - name: Stop when a reconnect failed"):text.index("      loop: \"{{ [__sb_connect")]
-    msg = fail[fail.index("        msg: >-"):]
-    playbook = ("- hosts: localhost\n  gather_facts: false\n  tasks:\n"
-                "    - ansible.builtin.set_fact:\n        __sb_log: {stdout_lines: %s}\n        item: %s\n"
-                "    - ansible.builtin.debug:\n        msg: \"{{ __sb_evidence | length }}\"\n      vars:\n%s\n"
-                "    - ansible.builtin.debug:\n%s\n"
-                % (json.dumps(lines), json.dumps(failed), "\n".join("  " + line for line in evidence.splitlines()),
-                   msg.rstrip()))
-    return playbook
-
-
-def run_local_playbook(playbook, tmp_path):
-    path = tmp_path / "play.yml"
-    path.write_text(playbook)
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCALHOST_WARNING="0",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
-    proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", str(path),
-                           "-e", "ansible_python_interpreter=%s" % os.environ.get("CHECK_PYTHON", "auto_silent")],
-                          capture_output=True, text=True, env=env, timeout=120, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return [json.loads(m) for m in re.findall(r'"msg": (.*)\n', proc.stdout)]
-
-
-FAILED_CONNECT = {"cmd": ["drbdadm", "connect", "r0"], "rc": 10, "stderr_lines": [
-    "drbdsetup-84 connect r0 ipv4:10.0.0.1:7789 ipv4:10.0.0.2:7789 --shared-secret=%s --cram-hmac-alg=sha1"
-    % DRBD_SECRET, "Failure: (102) Local address(port) already in use."]}
-
-
-@pytest.mark.parametrize("lines,count", [
-    (["block drbd0: Split-Brain detected but unresolved, dropping connection!"], 1),
-    (["block drbd0: Split-Brain detected but unresolved, dropping connection!",
-      "drbd r0: conn( StandAlone -> Unconnected )", "drbd r0: Handshake successful"], 0),
-    (["block drbd0: Split-Brain detected but unresolved, dropping connection!",
-      "drbd r0: conn( StandAlone -> Unconnected )",
-      "block drbd0: Split-Brain detected but unresolved, dropping connection!"], 1),
-], ids=["this attempt", "older attempt only", "older and this attempt"])
-def test_split_brain_counts_only_the_current_connection_attempt(tmp_path, lines, count):
-    evidence, message = run_local_playbook(split_brain_expressions(lines, FAILED_CONNECT), tmp_path)
-    assert int(evidence) == count
-
-
-def test_split_brain_failed_connect_never_shows_the_secret(tmp_path):
-    evidence, message = run_local_playbook(split_brain_expressions([], FAILED_CONNECT), tmp_path)
-    assert DRBD_SECRET not in message
-    assert "--shared-secret=******** --cram-hmac-alg=sha1" in message
-    assert "Local address(port) already in use" in message
-    text = SPLIT_BRAIN.read_text()
-    connect = text[text.index("    - name: Reconnect the victim"):text.index("    - name: Stop when a reconnect failed")]
-    assert connect.count("no_log: true") == 2, "a connect task is logged"
-
-
 # ---------------------------------------------------------------- iscsi_target: a failed query of Pacemaker
 
 PACEMAKER_FIXTURES = HERE.parent / "unit" / "fixtures" / "pacemaker" / "2.1.5"
@@ -1841,7 +1779,7 @@ def logged(command: str) -> str:
 
 
 def run_on_fake_hosts(playbook: Path, hosts: list, tmp_path: Path, groups: dict | None = None,
-                      extra_vars: dict | None = None, check: bool = False):
+                      extra_vars: dict | None = None, check: bool = False, verbosity: int = 0):
     inventory = {"all": {"hosts": {h.name: h.host_vars() for h in hosts},
                          "children": {g: {"hosts": {h: {} for h in members}} for g, members in (groups or {}).items()}}}
     inv = tmp_path / "inventory.json"
@@ -1850,7 +1788,7 @@ def run_on_fake_hosts(playbook: Path, hosts: list, tmp_path: Path, groups: dict 
     if check:
         argv.append("--check")
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
-               ANSIBLE_LOCALHOST_WARNING="0")
+               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_VERBOSITY=str(verbosity))
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 
@@ -1872,9 +1810,17 @@ def drbd_changes(node: FakeHost) -> list[str]:
     return [call for call in node.calls("drbdadm") if call not in SB_READS]
 
 
-def split_brain_nodes(tmp_path, victim_managers: dict, survivor_managers: dict | None = None):
-    """node1 the survivor, node2 the victim, split-brained over r0; *_managers: systemctl's answer."""
-    none_installed = {"rc": 4, "stdout": "inactive\ninactive\ninactive\n"}
+NONE_INSTALLED = {"rc": 4, "stdout": "inactive\ninactive\ninactive\n"}
+SB_DETECTED = "block drbd0: Split-Brain detected but unresolved, dropping connection!"
+SB_VICTIM_LOG = ["drbd r0: conn( StandAlone -> Unconnected )",
+                 "drbd r0: Handshake successful: Agreed network protocol version 101", SB_DETECTED]
+
+
+def split_brain_nodes(tmp_path, victim_managers: dict, survivor_managers: dict | None = None,
+                      victim_log: list | None = None, victim_connect: dict | None = None):
+    """node1 the survivor, node2 the victim, split-brained over r0; *_managers: systemctl's answer, victim_log:
+    the lines of the victim's kernel log about r0, victim_connect: how the discarding connect ends."""
+    none_installed = NONE_INSTALLED
     survivor = FakeHost(tmp_path, "node1", proc_drbd="drbd/8.4.2/proc_drbd.txt")
     survivor.answer("drbdadm --version", stdout=SB_VERSION)
     survivor.answer("drbdadm status r0", stdout="r0 role:Primary\n  disk:UpToDate\n  peer connection:Connecting\n")
@@ -1888,24 +1834,23 @@ def split_brain_nodes(tmp_path, victim_managers: dict, survivor_managers: dict |
     victim.answer("drbdadm sh-minor r0", stdout="0\n")
     # What the recovery runs: drbdadm prints nothing when these succeed.
     victim.answer("drbdadm secondary r0")
-    victim.answer("drbdadm connect --discard-my-data r0")
+    victim.answer("drbdadm connect --discard-my-data r0", **(victim_connect or {}))
     victim.answer(SB_MANAGERS, **victim_managers)
-    victim.answer("journalctl --dmesg --boot --no-pager --output=cat --grep '(drbd0|drbd r0)[:/ ]'", stdout=(
-        "drbd r0: conn( StandAlone -> Unconnected )\n"
-        "drbd r0: Handshake successful: Agreed network protocol version 101\n"
-        "block drbd0: Split-Brain detected but unresolved, dropping connection!\n"))
+    log = SB_VICTIM_LOG if victim_log is None else victim_log
+    victim.answer("journalctl --dmesg --boot --no-pager --output=cat --grep '(drbd0|drbd r0)[:/ ]'",
+                  rc=0 if log else 1, stdout="".join(line + "\n" for line in log))
     return survivor, victim
 
 
-def run_split_brain(tmp_path, nodes, check=False):
+def run_split_brain(tmp_path, nodes, check=False, verbosity=0):
     return run_on_fake_hosts(COLLECTION / "playbooks" / "split_brain_recover.yml", list(nodes), tmp_path,
-                             groups={"hacluster": ["node1", "node2"]}, check=check,
+                             groups={"hacluster": ["node1", "node2"]}, check=check, verbosity=verbosity,
                              extra_vars={"split_brain_resource": "r0", "split_brain_victim": "node2",
                                          "split_brain_timeout": 5})
 
 
 def test_split_brain_check_mode_reads_and_plans_but_changes_nothing(tmp_path):
-    nodes = split_brain_nodes(tmp_path, {"rc": 4, "stdout": "inactive\ninactive\ninactive\n"})
+    nodes = split_brain_nodes(tmp_path, NONE_INSTALLED)
     rc, out = run_split_brain(tmp_path, nodes, check=True)
     assert rc == 0, out
     assert "Would run on node2: ['drbdadm secondary r0', 'drbdadm connect --discard-my-data r0']" in out, out
@@ -1950,6 +1895,45 @@ def test_split_brain_a_failed_query_of_the_cluster_managers_stops_the_run(tmp_pa
         assert node.calls("journalctl") == [], (node.name, node.calls())
     assert rc != 0, out
     assert "Failed to connect to bus: Host is down" in out, out
+
+
+@pytest.mark.parametrize("lines,found", [
+    ([SB_DETECTED], True),
+    ([SB_DETECTED, "drbd r0: conn( StandAlone -> Unconnected )", "drbd r0: Handshake successful: Agreed network "
+      "protocol version 101"], False),
+    ([SB_DETECTED, "drbd r0: conn( StandAlone -> Unconnected )", SB_DETECTED], True),
+    ([], False),
+], ids=["this attempt", "older attempt only", "older and this attempt", "no message"])
+def test_split_brain_counts_only_the_current_connection_attempt(tmp_path, lines, found):
+    """Only a "Split-Brain detected" after the resource last tried to connect is evidence."""
+    nodes = split_brain_nodes(tmp_path, NONE_INSTALLED, victim_log=lines)
+    rc, out = run_split_brain(tmp_path, nodes, check=True)
+    for node in nodes:
+        assert drbd_changes(node) == [], node.name
+    if found:
+        assert rc == 0 and "Would run on node2" in out, out
+    else:
+        assert rc != 0, out
+        assert ("No split brain of r0 found (connection states ['Connecting', 'StandAlone'], split-brain messages in "
+                "the kernel logs since the resource last tried to connect: 0)") in out, out
+
+
+def test_split_brain_failed_connect_never_shows_the_secret(tmp_path):
+    """drbdadm echoes drbdsetup's command line, shared secret included, when the connect fails (the wording of
+    fixtures/drbd/9.22.0/status_status_no_module_84_stderr.txt's last line). Run at -v, where Ansible prints a
+    task's result unless it is no_log."""
+    failed = {"rc": 10, "stderr": (
+        "r0: Failure: (102) Local address(port) already in use.\n"
+        "Command 'drbdsetup-84 connect r0 ipv4:10.0.2.72:7789 ipv4:10.0.2.71:7789 --shared-secret=%s "
+        "--cram-hmac-alg=sha1 --discard-my-data' terminated with exit code 10\n" % DRBD_SECRET)}
+    survivor, victim = split_brain_nodes(tmp_path, NONE_INSTALLED, victim_connect=failed)
+    rc, out = run_split_brain(tmp_path, (survivor, victim), verbosity=1)
+    assert victim.calls("drbdadm")[-2:] == ["drbdadm secondary r0", "drbdadm connect --discard-my-data r0"]
+    assert rc != 0, out
+    assert DRBD_SECRET not in out, "the shared secret is in the output"
+    assert "drbdadm connect --discard-my-data r0 failed on node2 (rc=10)" in out, out
+    assert "Local address(port) already in use" in out, out
+    assert "--shared-secret=******** --cram-hmac-alg=sha1" in out, out
 
 
 # ---------------------------------------------------------------- heartbeat, primary_secondary: is Heartbeat running?
