@@ -1936,53 +1936,59 @@ def test_split_brain_failed_connect_never_shows_the_secret(tmp_path):
     assert "--shared-secret=******** --cram-hmac-alg=sha1" in out, out
 
 
-# ---------------------------------------------------------------- heartbeat, primary_secondary: is Heartbeat running?
+# ------------------------------------------- heartbeat, primary_secondary, pacemaker: does the cluster manager run?
 
-# The task of each role that asks systemd, and the variable it registers. primary_secondary demotes the
-# resource and may make a file system where Heartbeat does not run; heartbeat decides whether to signal it.
-HEARTBEAT_QUERIES = [
-    ("heartbeat", "Check whether Heartbeat runs already", "__heartbeat_active"),
-    ("primary_secondary", "Check whether Heartbeat already runs the services", "__ps_heartbeat"),
+# The task of each role that asks systemd, the variable it registers and the unit. primary_secondary demotes the
+# resource and may make a file system where Heartbeat does not run; heartbeat decides whether to signal it;
+# pacemaker whether to reload Corosync and, in check mode, whether the cluster can be read.
+CLUSTER_QUERIES = [
+    ("heartbeat", "Check whether Heartbeat runs already", "__heartbeat_active", "heartbeat.service"),
+    ("primary_secondary", "Check whether Heartbeat already runs the services", "__ps_heartbeat", "heartbeat.service"),
+    ("pacemaker", "Check whether Corosync runs", "__pm_corosync_active", "corosync.service"),
 ]
-IS_ACTIVE = "systemctl is-active --quiet heartbeat.service"
+
+
+def is_active(unit: str) -> str:
+    return "systemctl is-active --quiet " + unit
 
 
 def role_task(role: str, name: str) -> dict:
     """One task of a role's tasks/main.yml, found by its name."""
     tasks = yaml.safe_load((COLLECTION / "roles" / role / "tasks" / "main.yml").read_text())
     found = [task for task in tasks if task.get("name") == name]
-    assert len(found) == 1, "%s has no task named %r (renamed? update HEARTBEAT_QUERIES)" % (role, name)
+    assert len(found) == 1, "%s has no task named %r (renamed? update CLUSTER_QUERIES)" % (role, name)
     return found[0]
 
 
-def run_heartbeat_query(tmp_path, role, name, register, answer):
-    node = FakeHost(tmp_path, "node1").answer(IS_ACTIVE, **answer)
+def run_cluster_query(tmp_path, role, name, register, unit, answer):
+    node = FakeHost(tmp_path, "node1").answer(is_active(unit), **answer)
     playbook = tmp_path / "query.yml"
     playbook.write_text(yaml.safe_dump([{
-        "name": "The role's query of Heartbeat", "hosts": "node1", "gather_facts": False,
+        "name": "The role's query of the cluster manager", "hosts": "node1", "gather_facts": False,
         "tasks": [role_task(role, name),
                   {"name": "Say what the role goes on with", "ansible.builtin.debug": {
-                      "msg": "heartbeat query rc {{ %s.rc }}" % register}}]}], sort_keys=False))
+                      "msg": "cluster manager query rc {{ %s.rc }}" % register}}]}], sort_keys=False))
     rc, out = run_on_fake_hosts(playbook, [node], tmp_path)
-    assert node.calls() == [IS_ACTIVE], node.calls()
+    assert node.calls() == [is_active(unit)], node.calls()
     return rc, out
 
 
-@pytest.mark.parametrize("role,name,register", HEARTBEAT_QUERIES, ids=[q[0] for q in HEARTBEAT_QUERIES])
+@pytest.mark.parametrize("role,name,register,unit", CLUSTER_QUERIES, ids=[q[0] for q in CLUSTER_QUERIES])
 @pytest.mark.parametrize("code", [0, 3, 4], ids=["active", "inactive", "not installed"])
-def test_heartbeat_query_answers_are_taken(tmp_path, role, name, register, code):
+def test_cluster_manager_query_answers_are_taken(tmp_path, role, name, register, unit, code):
     # `is-active --quiet` prints nothing: 0 active, 3 not active, 4 no such unit (systemctl-is-active.c).
-    rc, out = run_heartbeat_query(tmp_path, role, name, register, {"rc": code})
+    rc, out = run_cluster_query(tmp_path, role, name, register, unit, {"rc": code})
     assert rc == 0, out
-    assert "heartbeat query rc %d" % code in out, out
+    assert "cluster manager query rc %d" % code in out, out
 
 
-@pytest.mark.parametrize("role,name,register", HEARTBEAT_QUERIES, ids=[q[0] for q in HEARTBEAT_QUERIES])
-def test_a_failed_heartbeat_query_is_an_error_not_heartbeat_stopped(tmp_path, role, name, register):
-    rc, out = run_heartbeat_query(tmp_path, role, name, register, fixture_answer("systemd/252/is_active_no_manager"))
+@pytest.mark.parametrize("role,name,register,unit", CLUSTER_QUERIES, ids=[q[0] for q in CLUSTER_QUERIES])
+def test_a_failed_cluster_manager_query_is_an_error_not_stopped(tmp_path, role, name, register, unit):
+    rc, out = run_cluster_query(tmp_path, role, name, register, unit,
+                                fixture_answer("systemd/252/is_active_no_manager"))
     assert rc != 0, out
     assert "Failed to connect to bus: Host is down" in out, out
-    assert "heartbeat query rc" not in out, out
+    assert "cluster manager query rc" not in out, out
 
 
 # ---------------------------------------------------------------- iscsi_target: LVM must not hide the host's groups
