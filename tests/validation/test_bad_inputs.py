@@ -1868,7 +1868,9 @@ def test_split_brain_check_mode_reads_and_plans_but_changes_nothing(tmp_path):
     ({"rc": 0, "stdout": "inactive\nactive\nactive\n"}, "inactive, active, active"),
     # Starting is not "active" to systemctl's exit code (3), but the manager will promote all the same.
     ({"rc": 3, "stdout": "activating\ninactive\ninactive\n"}, "activating, inactive, inactive"),
-], ids=["heartbeat", "pacemaker and corosync", "heartbeat starting"])
+    # Stopping: it still runs until it has released the resource.
+    ({"rc": 3, "stdout": "inactive\ndeactivating\ninactive\n"}, "inactive, deactivating, inactive"),
+], ids=["heartbeat", "pacemaker and corosync", "heartbeat starting", "pacemaker stopping"])
 def test_split_brain_refuses_while_a_cluster_manager_runs_on_the_victim(tmp_path, managers, states):
     nodes = split_brain_nodes(tmp_path, managers)
     rc, out = run_split_brain(tmp_path, nodes)
