@@ -29,6 +29,18 @@ GOOD_HEARTBEAT = {
 }
 
 
+def ansible_playbook(*args: str, verbosity: int = 0, timeout: float = 300) -> tuple[int, str]:
+    """ansible-playbook with plain, uncoloured output and the collection only from ANSIBLE_COLLECTIONS_PATH;
+    returns its exit status and its output (stdout, then stderr)."""
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
+               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+               ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", ""),
+               ANSIBLE_VERBOSITY=str(verbosity))
+    proc = subprocess.run(["ansible-playbook", *args], capture_output=True, text=True, env=env, timeout=timeout,
+                          check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
 def run_check(role: str, common: dict, per_host: dict | None = None, tmp_path: Path | None = None,
               verbosity: int = 0):
     """Run check_role.yml for node1 and node2 with the given variables."""
@@ -39,12 +51,7 @@ def run_check(role: str, common: dict, per_host: dict | None = None, tmp_path: P
                                                       ansible_python_interpreter=os.environ.get("CHECK_PYTHON", "auto_silent"))}}
     inv = tmp_path / "inventory.json"
     inv.write_text(json.dumps(inventory))
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
-               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", ""),
-               ANSIBLE_VERBOSITY=str(verbosity))
-    proc = subprocess.run(["ansible-playbook", "-i", str(inv), str(HERE / "check_role.yml")],
-                          capture_output=True, text=True, env=env, timeout=300, check=False)
-    return proc.returncode, proc.stdout + proc.stderr
+    return ansible_playbook("-i", str(inv), str(HERE / "check_role.yml"), verbosity=verbosity)
 
 
 def with_changes(base: dict, **changes) -> dict:
@@ -430,13 +437,9 @@ def run_site_validation(groups: dict, common: dict, per_host: dict, tmp_path: Pa
 def run_validate_then_touch(inv: Path, tmp_path: Path):
     touched = tmp_path / "touched"
     touched.mkdir()
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
-               ANSIBLE_LOCALHOST_WARNING="0")
-    proc = subprocess.run(["ansible-playbook", "-i", str(inv), str(HERE / "validate_then_touch.yml"),
-                           "-e", "touch_dir=%s" % touched],
-                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    rc, out = ansible_playbook("-i", str(inv), str(HERE / "validate_then_touch.yml"), "-e", "touch_dir=%s" % touched)
     marks = {p.name: json.loads(p.read_text()) for p in touched.iterdir()}
-    return proc.returncode, proc.stdout + proc.stderr, marks
+    return rc, out, marks
 
 
 def two_topologies(bad_ps=None, bad_iscsi=None, per_host_bad=None):
@@ -1164,12 +1167,9 @@ def run_managed_query(tmp_path, cibadmin, corosync_conf="# hacluster.drbd pacema
         "        __pacemaker_corosync_conf: %s\n        __pacemaker_managed_retries: 0\n"
         "        __pacemaker_managed_id: g_vg0\n"
         "    - ansible.builtin.debug:\n        msg: \"managed rc {{ __pacemaker_managed.rc }}\"\n" % (cibadmin, conf))
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCALHOST_WARNING="0",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
-    proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", str(playbook),
-                           "-e", "ansible_python_interpreter=%s" % os.environ.get("CHECK_PYTHON", "auto_silent")],
-                          capture_output=True, text=True, env=env, timeout=120, check=False)
-    return proc.returncode, proc.stdout + proc.stderr
+    return ansible_playbook("-i", "localhost,", "-c", "local", str(playbook),
+                            "-e", "ansible_python_interpreter=%s" % os.environ.get("CHECK_PYTHON", "auto_silent"),
+                            timeout=120)
 
 
 def test_a_failed_query_of_pacemaker_is_an_error_not_unmanaged(tmp_path):
@@ -1570,13 +1570,11 @@ def role_cib(tmp_path, **changes):
         "        content: \"{{ {'resources': __dual_primary_gfs2_cib_resources,"
         " 'constraints': __dual_primary_gfs2_cib_constraints} | to_json }}\"\n"
         % (COLLECTION / "roles/dual_primary_gfs2/vars/main.yml", out))
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCALHOST_WARNING="0",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
-    proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", str(playbook),
-                           "-e", "@%s" % (tmp_path / "extra.json"),
-                           "-e", "ansible_python_interpreter=%s" % os.environ.get("CHECK_PYTHON", "auto_silent")],
-                          capture_output=True, text=True, env=env, timeout=120, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rc, output = ansible_playbook("-i", "localhost,", "-c", "local", str(playbook),
+                                  "-e", "@%s" % (tmp_path / "extra.json"),
+                                  "-e", "ansible_python_interpreter=%s" % os.environ.get("CHECK_PYTHON", "auto_silent"),
+                                  timeout=120)
+    assert rc == 0, output
     return json.loads(out.read_text())
 
 
@@ -1637,10 +1635,8 @@ def test_the_role_expressions_pick_the_primary_and_the_peers(tmp_path):
         " 'vms': __dual_primary_gfs2_guest_results | map(attribute='rgmanager.vm') | list} | to_json }}\"\n"
         "      delegate_to: localhost\n"
         % (COLLECTION / "roles/dual_primary_gfs2/vars/main.yml", out))
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCALHOST_WARNING="0")
-    proc = subprocess.run(["ansible-playbook", "-i", str(tmp_path / "inventory.json"), str(playbook)],
-                          capture_output=True, text=True, env=env, timeout=120, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rc, output = ansible_playbook("-i", str(tmp_path / "inventory.json"), str(playbook), timeout=120)
+    assert rc == 0, output
     seen = json.loads((out / "node1").read_text())
     assert seen["makers"] == {"r0": "node2"}
     assert seen["peers"] == {"node1": ["192.168.103.11", "192.168.102.11"],
@@ -1784,13 +1780,8 @@ def run_on_fake_hosts(playbook: Path, hosts: list, tmp_path: Path, groups: dict 
                          "children": {g: {"hosts": {h: {} for h in members}} for g, members in (groups or {}).items()}}}
     inv = tmp_path / "inventory.json"
     inv.write_text(json.dumps(inventory))
-    argv = ["ansible-playbook", "-i", str(inv), str(playbook), "-e", json.dumps(extra_vars or {})]
-    if check:
-        argv.append("--check")
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
-               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_VERBOSITY=str(verbosity))
-    proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=False)
-    return proc.returncode, proc.stdout + proc.stderr
+    return ansible_playbook("-i", str(inv), str(playbook), "-e", json.dumps(extra_vars or {}),
+                            *(["--check"] if check else []), verbosity=verbosity)
 
 
 # ---------------------------------------------------------------- split_brain_recover.yml on two fake nodes
