@@ -79,19 +79,6 @@ def active() -> str | None:
         return None
 
 
-def serves(name: str) -> bool:
-    """`name` runs the whole group, DRBD promoted there (active() == name).
-    Asked of crm_mon only once the cluster IP, the group's last member, is up
-    on `name`: crm_mon costs an emulated node about a second of its one CPU,
-    which polling every few seconds would take from the move it watches."""
-    try:
-        if f" {CLUSTER_IP}/" not in get_host(name).check_output("ip -br addr"):
-            return False
-    except Exception:  # noqa: BLE001 - a node in the middle of a transition may not answer
-        return False
-    return active() == name
-
-
 def proc_drbd(node) -> str:
     return node.file("/proc/drbd").content_string
 
@@ -206,7 +193,7 @@ def move(to: str) -> None:
     node = get_host(to)
     node.run_expect([0], f"crm_resource --move --resource {GROUP} --node {to}")
     try:
-        wait_for(lambda: serves(to), MOVE_TIMEOUT, interval=3, what=f"the group to run on {to}")
+        wait_for(lambda: active() == to, MOVE_TIMEOUT, interval=3, what=f"the group to run on {to}")
     finally:
         node.run_expect([0], f"crm_resource --clear --resource {GROUP}")
 
@@ -239,10 +226,8 @@ def test_large_write_survives_moving_the_group_back_and_forth(lab):
 def wait_rejoined(node: str, serving: str) -> None:
     """Wait until `node` runs DRBD unpromoted under Pacemaker (as `serving`
     sees it) and is Connected Secondary/Primary, UpToDate on both sides."""
-    # DRBD configured on `node` first (only Pacemaker brings it up there; a
-    # cheap read), then crm_mon, which costs the nodes CPU the resync needs.
-    wait_for(lambda: not drbd_down(get_host(node)) and placement(get_host(serving))["unpromoted"] == [node],
-             MOVE_TIMEOUT, interval=3, what=f"{node} to rejoin unpromoted")
+    wait_for(lambda: placement(get_host(serving))["unpromoted"] == [node], MOVE_TIMEOUT, interval=3,
+             what=f"{node} to rejoin unpromoted")
     wait_for(lambda: re.search(r" 0: cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate", proc_drbd(get_host(node))),
              MOVE_TIMEOUT, interval=3, what=f"{node} to resync")
 
@@ -255,7 +240,7 @@ def test_power_cut_under_write_load_is_fenced_taken_over_and_resynced(lab):
     fences_before = len(lab.fence_log())
     start_writer("crash")
     lab.fault("poweroff", victim)
-    wait_for(lambda: serves(survivor), MOVE_TIMEOUT, interval=3, what=f"{survivor} to take over")
+    wait_for(lambda: active() == survivor, MOVE_TIMEOUT, interval=3, what=f"{survivor} to take over")
     # The survivor's Pacemaker fenced the victim through fence_lab before promoting DRBD.
     fences = [e for e in lab.fence_log()[fences_before:] if e.get("requester") == survivor
               and e.get("request", "").split()[-1:] == [victim] and e.get("reply", "").startswith("OK")]
