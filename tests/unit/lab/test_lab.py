@@ -7,6 +7,8 @@ The VMs themselves are exercised by the drbd scenario (tests/test_lab.py)."""
 from __future__ import annotations
 
 import io
+import os
+import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -242,3 +244,19 @@ class TestFenceAgentArguments:
         assert fence_lab.main() == 0
         root = ET.fromstring(capsys.readouterr().out)
         assert {a.get("name") for a in root.iter("action")} >= {"on", "off", "reboot", "status", "list", "monitor"}
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or (os.cpu_count() or 1) < 2
+                    or len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs this process may use")
+def test_lab_command_leaves_the_cpu_pinning_it_inherited():
+    """A lab.py started from a process pinned to one CPU (Mitogen's workers
+    are) must not pass that pin on to its VMs: the command's own process runs
+    on every CPU again once main() has parsed its arguments."""
+    code = ("import os, sys; sys.path.insert(0, sys.argv[1]); import lab; "
+            "os.sched_setaffinity(0, {0}); "
+            "lab.main(['down', '--name', 'no-such-lab-affinity-test']); "
+            "print(sorted(os.sched_getaffinity(0)))")
+    proc = subprocess.run([sys.executable, "-c", code, str(LAB_DIR)], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == str(list(range(os.cpu_count()))), proc.stdout
