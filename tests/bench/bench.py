@@ -459,7 +459,7 @@ def pacemaker_timeline(name: str, nodes: list[str], sizes: dict[str, int], start
     steps = node_steps(name, nodes, prefix, lambda node, offset: log_since(name, node, PACEMAKER_LOG, sizes[node]),
                        timeline.pacemaker_steps, time.gmtime(start).tm_year)
     timeline_figures(steps, start, [s.end for s in steps if s.what == last and s.end is not None], figures, prefix,
-                     ("agents", "cluster", "fence"), "fence")
+                     ("agents", "cluster", "fence"), "fence (")
 
 
 def heartbeat_timeline(name: str, nodes: list[str], start: float, home: str, figures: dict, prefix: str) -> None:
