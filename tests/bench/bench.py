@@ -439,16 +439,16 @@ def node_steps(name: str, nodes: list[str], prefix: str, read, parse, year: int)
 
 
 def timeline_figures(steps: list[timeline.Step], start: float, ends: list[float], figures: dict, prefix: str,
-                     names: tuple[str, str, str], helper: str) -> None:
+                     names: tuple[str, str, str]) -> None:
     """The window from `start` to the latest of `ends` (else the last step), split into the time some agent or
-    script ran and the rest; the time of the steps whose name starts with `helper` (fencing); the timeline."""
+    script ran and the rest; the time the fencing steps in it took; the timeline."""
     end = max(ends) if ends else max((s.end or s.start for s in steps), default=start)
     parts = timeline.summary(steps, start, end)
     figures[f"{prefix}_window_s"] = parts["window_s"]
     figures[f"{prefix}_{names[0]}_s"] = parts["agents_s"]
     figures[f"{prefix}_{names[1]}_s"] = parts["cluster_s"]
-    figures[f"{prefix}_{names[2]}_s"] = round(sum(s.end - s.start for s in steps if s.what.startswith(helper)
-                                                  and s.end is not None and start <= s.start <= end), 1)
+    figures[f"{prefix}_{names[2]}_s"] = round(sum(s.end - s.start for s in steps if s.fencing and s.end is not None
+                                                  and start <= s.start <= end), 1)
     TIMELINES[prefix] = timeline.render(steps, start, end)
 
 
@@ -460,7 +460,7 @@ def pacemaker_timeline(name: str, nodes: list[str], sizes: dict[str, int], start
     steps = node_steps(name, nodes, prefix, lambda node, offset: log_since(name, node, PACEMAKER_LOG, sizes[node]),
                        timeline.pacemaker_steps, time.gmtime(start).tm_year)
     timeline_figures(steps, start, [s.end for s in steps if s.what == last and s.end is not None], figures, prefix,
-                     ("agents", "cluster", "fence"), "fence (")
+                     ("agents", "cluster", "fence"))
 
 
 def heartbeat_timeline(name: str, nodes: list[str], start: float, home: str, figures: dict, prefix: str) -> None:
@@ -471,7 +471,7 @@ def heartbeat_timeline(name: str, nodes: list[str], start: float, home: str, fig
 
     steps = node_steps(name, nodes, prefix, journal, timeline.heartbeat_steps, time.gmtime(start).tm_year)
     ends = [s.end for s in steps if s.node == home and s.what.endswith(" start") and s.end is not None]
-    timeline_figures(steps, start, ends, figures, prefix, ("scripts", "heartbeat", "stonith"), "STONITH")
+    timeline_figures(steps, start, ends, figures, prefix, ("scripts", "heartbeat", "stonith"))
 
 
 # Timelines printed after the figures: {figure prefix: lines}.

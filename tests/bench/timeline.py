@@ -25,6 +25,7 @@ class Step:
     what: str
     start: float
     end: float | None = None  # None: a point event, or an operation that never finished in the log
+    fencing: bool = False  # a node being fenced (Pacemaker's fencer, Heartbeat's STONITH reset)
 
 
 def stamp(text: str, year: int) -> float:
@@ -80,7 +81,7 @@ def pacemaker_steps(text: str, year: int) -> list[Step]:
             if step is not None:
                 step.end = when
         elif match := FENCE_ASKED.search(rest):
-            step = Step(match["node"], f"fence ({match['action']}, asked on {host})", when)
+            step = Step(match["node"], f"fence ({match['action']}, asked on {host})", when, fencing=True)
             fencing[match["node"]] = step
             steps.append(step)
         elif match := FENCE_DONE.search(rest):
@@ -131,7 +132,7 @@ def heartbeat_steps(text: str, year: int) -> list[Step]:
             running = Step(host, f"{script} {match['op']}", when)
             steps.append(running)
         elif match := HB_RESET.search(rest):
-            resets[match["node"]] = Step(match["node"], f"STONITH reset (by {host})", when)
+            resets[match["node"]] = Step(match["node"], f"STONITH reset (by {host})", when, fencing=True)
             steps.append(resets[match["node"]])
         elif match := HB_RESET_DONE.search(rest):
             step = resets.pop(match["node"], None)

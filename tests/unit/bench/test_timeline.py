@@ -103,6 +103,8 @@ def test_pacemaker_crash_shows_the_loss_the_fencing_and_the_probes_of_the_return
     lost = next(s for s in steps if s.what == "seen lost by node1")
     fence = next(s for s in steps if s.what.startswith("fence"))
     assert (fence.node, fence.what) == ("node2", "fence (reboot, asked on node1)")
+    # Only the fencing operation counts as fencing, not the start of the fencing device's resource.
+    assert [s.what for s in steps if s.fencing] == [fence.what]
     assert fence.start > lost.start and fence.end - fence.start == pytest.approx(0.93, abs=0.01)
     promote = next(s for s in steps if s.what == "p_drbd_r0_promote")
     assert promote.node == "node1" and promote.start > fence.end
@@ -111,3 +113,13 @@ def test_pacemaker_crash_shows_the_loss_the_fencing_and_the_probes_of_the_return
     lu_start = next(s for s in steps if s.what == "p_lu_vg_iscsi_lun1_start")
     assert {s.what for s in probes} >= {"p_target_vg_iscsi probe", "p_lu_vg_iscsi_lun1 probe"}
     assert lu_start.start >= max(s.end for s in probes if s.what == "p_target_vg_iscsi probe")
+
+
+def test_heartbeat_crash_shows_the_stonith_reset_as_fencing_before_the_take_over():
+    steps = timeline.heartbeat_steps(read("heartbeat/crash-survivor-node1.log"), 2026)
+    fencing = [s for s in steps if s.fencing]
+    assert [(s.node, s.what, round(s.end - s.start, 2)) for s in fencing] == [
+        ("node2", "STONITH reset (by node1)", 1.87)]
+    dead = next(s for s in steps if s.what == "node2 declared dead")
+    first_start = min(s.start for s in steps if s.what.endswith(" start"))
+    assert dead.start < fencing[0].start < fencing[0].end < first_start
