@@ -920,12 +920,15 @@ def ensure_layers(args, nodes: list[str], img: Path, accel: str) -> tuple[dict[s
     playbook = Path(args.layer_playbook).resolve()
     group_vars = Path(args.layer_group_vars).resolve() if args.layer_group_vars else None
     groups = node_groups(args, nodes)
-    keys = {n: layer_key(img.name, playbook, groups[n], group_vars) for n in nodes}
+    # A node in no inventory group gets nothing from the install playbook (a
+    # bench's client, say): it boots from the base image and builds nothing.
+    layered = [n for n in nodes if groups[n]]
+    keys = {n: layer_key(img.name, playbook, groups[n], group_vars) for n in layered}
     missing = sorted({k for k in keys.values() if not layer_ready(k)})
     report = {"layers": keys, "layers_built": missing}
     if missing:
         started = time.monotonic()
-        build_layers(args, nodes, img, accel, keys, missing, playbook, group_vars, groups)
+        build_layers(args, layered, img, accel, keys, missing, playbook, group_vars, groups)
         report["layer_build_seconds"] = round(time.monotonic() - started, 1)
     for key in set(keys.values()):
         os.utime(layers_root() / key / "manifest.json")  # recently used: pruned last

@@ -202,6 +202,21 @@ class TestLayerKey:
         assert self.key(collection) != self.key(collection, groups=("iscsi_initiator",))
         assert self.key(collection) != self.key(collection, base="base2")
 
+    def test_a_node_in_no_group_boots_from_the_base_image(self, collection, monkeypatch):
+        built = []
+        monkeypatch.setattr(lab, "CACHE", collection / "cache")
+        monkeypatch.setattr(lab, "layer_ready", lambda key: False)
+        monkeypatch.setattr(lab, "prune_layers", lambda keep: None)
+        monkeypatch.setattr(lab.os, "utime", lambda path: None)
+        monkeypatch.setattr(lab, "build_layers", lambda args, nodes, *rest: built.append(nodes))
+        args = SimpleNamespace(layer_playbook=str(collection / "playbooks" / "install.yml"),
+                               layer_group_vars=str(collection / "gv"), group=None,
+                               node_group=["node1=hacluster,primary_secondary", "node2=hacluster,primary_secondary"])
+        layers, report = lab.ensure_layers(args, ["node1", "node2", "client1"], Path("/cache/base1"), "tcg")
+        assert sorted(layers) == ["node1", "node2"]
+        assert built == [["node1", "node2"]]
+        assert len(report["layers_built"]) == 1
+
 
 class TestNames:
     @pytest.mark.parametrize("name", ["", "Lab", "a" * 40, "../x", "a b"])
