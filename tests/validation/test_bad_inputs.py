@@ -73,7 +73,7 @@ BAD_HEARTBEAT = [
     ("invalid address", with_changes(GOOD_HEARTBEAT, heartbeat_links=[
         {"interface": "eth3", "addresses": ["192.168.103.11", "192.168.103.300"]}]), "192.168.103.300"),
     ("warntime not below deadtime", with_changes(GOOD_HEARTBEAT, heartbeat_warntime=30), "heartbeat_warntime"),
-    ("initdead too short", with_changes(GOOD_HEARTBEAT, heartbeat_initdead=40), "heartbeat_initdead"),
+    ("initdead too short", with_changes(GOOD_HEARTBEAT, heartbeat_initdead=15), "heartbeat_initdead"),
     ("crc authentication", with_changes(GOOD_HEARTBEAT, heartbeat_auth_method="crc"), "heartbeat_auth_method"),
     ("short key", with_changes(GOOD_HEARTBEAT, heartbeat_authkey="short"), "heartbeat_authkey"),
     ("preferred node unknown", with_changes(GOOD_HEARTBEAT, heartbeat_resource_groups=[
