@@ -16,9 +16,11 @@ Figures are printed, never asserted: they depend on the machine.
                       variables and playbooks) on two VMs: first converge,
                       idempotent re-run, and the longest gap between successful
                       reads of a file over SMB at the cluster IP by a client
-                      (a third VM) polling every 0.2 s, for a planned switch-over (Heartbeat
-                      stopped on the active node) and for a crash (the active
-                      node powered off; Heartbeat fences it, then takes over);
+                      (a third VM) polling every 0.2 s, for a planned switch-over
+                      (Heartbeat stopped on the active node; then, the way the
+                      README recommends, hb_standby on the new active node) and
+                      for a crash (the active node powered off; Heartbeat fences
+                      it, then takes over);
                       then, with Heartbeat stopped, the same switch-over done
                       by hand with the bare operations its scripts wrap
                       (ps_bare_*: drbdadm, mount, ip, systemctl; each step's
@@ -312,20 +314,30 @@ def bench_primary_secondary(figures: dict) -> None:
                 raise SystemExit("Heartbeat on node1 did not join again")
             time.sleep(2)
 
+        # The switch-over the README recommends: hb_standby on the active node (node2 now) hands the group to
+        # its peer and leaves Heartbeat running there, ready to take the group back.
+        def standby():
+            began["standby"] = time.time()
+            lab_ssh(name, "node2", HB_STANDBY)
+
+        figures["ps_standby_switchover_outage_s"] = outage(name, "client1", ip, standby, "node1")
+        heartbeat_timeline(name, ["node2", "node1"], began["standby"], "node1", figures, "ps_standby_switchover")
+
         def crash():
             began["crash"] = time.time()
-            timed(["fault", "--name", name, "poweroff", "node2"])
+            timed(["fault", "--name", name, "poweroff", "node1"])
 
-        figures["ps_crash_failover_outage_s"] = outage(name, "client1", ip, crash, "node1")
-        heartbeat_timeline(name, ["node1"], began["crash"], "node1", figures, "ps_crash_failover")
+        figures["ps_crash_failover_outage_s"] = outage(name, "client1", ip, crash, "node2")
+        heartbeat_timeline(name, ["node2"], began["crash"], "node2", figures, "ps_crash_failover")
         figures["ps_heartbeat_deadtime_s"] = group_vars["hacluster"]["heartbeat_deadtime"]
-        bare_ps(figures, name, ip)
+        bare_ps(figures, name, ip, active="node2", peer="node1")
     finally:
         timed(["down", "--name", name])
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 SEND_ARP = "/usr/libexec/heartbeat/send_arp"
+HB_STANDBY = "/usr/share/heartbeat/hb_standby"
 
 
 def heartbeat_steps(name: str, node: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -361,44 +373,46 @@ def heartbeat_steps(name: str, node: str) -> tuple[list[tuple[str, str]], list[t
     return start, list(reversed(stop))
 
 
-def bare_ps(figures: dict, name: str, ip: str) -> None:
+def bare_ps(figures: dict, name: str, ip: str, active: str, peer: str) -> None:
     """The planned switch-over and the take-over done by hand in the same lab, Heartbeat stopped on both nodes:
-    the bare operations its scripts wrap, timed on the nodes; the client's gap then, and the ratios of the
-    cluster's outages to it."""
-    timed(["wait", "--name", name, "node2"])  # fenced by a power cycle: it boots again
-    wait_until("node2 to rejoin, Connected and UpToDate", lambda: re.search(
-        r"cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate", lab_ssh(name, "node2", "cat /proc/drbd",
+    the bare operations its scripts wrap, timed on the nodes, from `active` (the crash's survivor) to `peer` (the
+    node it fenced); the client's gap then, and the ratios of the cluster's outages to it."""
+    timed(["wait", "--name", name, peer])  # fenced by a power cycle: it boots again
+    wait_until(f"{peer} to rejoin, Connected and UpToDate", lambda: re.search(
+        r"cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate", lab_ssh(name, peer, "cat /proc/drbd",
                                                                            check=False)))
-    start, stop = heartbeat_steps(name, "node1")
-    for node in ("node2", "node1"):  # the standby first: the active node then releases the group
+    start, stop = heartbeat_steps(name, active)
+    for node in (peer, active):  # the standby first: the active node then releases the group
         lab_ssh(name, node, "systemctl stop heartbeat")
-    wait_until("the group to be released", lambda: not serving(name, "node1", ip))
-    timed_steps(name, "node1", start)
+    wait_until("the group to be released", lambda: not serving(name, active, ip))
+    timed_steps(name, active, start)
     steps: dict[str, float] = {}
 
     def by_hand():
-        steps.update({f"node1 {k}": v for k, v in timed_steps(name, "node1", stop).items()})
-        steps.update({f"node2 {k}": v for k, v in timed_steps(name, "node2", start).items()})
+        steps.update({f"{active} {k}": v for k, v in timed_steps(name, active, stop).items()})
+        steps.update({f"{peer} {k}": v for k, v in timed_steps(name, peer, start).items()})
 
     gap = longest_gap(probe_during(name, "client1", READER, ip, by_hand,
-                                   lambda: share_moved(name, "client1", "node2", ip), poll=3))
-    release = round(sum(v for k, v in steps.items() if k.startswith("node1 ")), 1)
-    takeover = round(sum(v for k, v in steps.items() if k.startswith("node2 ")), 1)
+                                   lambda: share_moved(name, "client1", peer, ip), poll=3))
+    release = round(sum(v for k, v in steps.items() if k.startswith(active + " ")), 1)
+    takeover = round(sum(v for k, v in steps.items() if k.startswith(peer + " ")), 1)
     figures["ps_bare_steps_s"] = steps
     figures["ps_bare_release_s"], figures["ps_bare_takeover_s"] = release, takeover
     figures["ps_bare_switchover_gap_s"] = gap
     figures["ps_planned_switchover_ratio"] = round(figures["ps_planned_switchover_outage_s"] / gap, 1)
+    figures["ps_standby_switchover_ratio"] = round(figures["ps_standby_switchover_outage_s"] / gap, 1)
     # A crash costs at least the dead time before the peer acts; the rest is set against the bare take-over.
     floor = figures["ps_heartbeat_deadtime_s"] + takeover
     figures["ps_crash_floor_s"] = round(floor, 1)
     figures["ps_crash_failover_ratio"] = round(figures["ps_crash_failover_outage_s"] / floor, 1)
     # The limits this topology is held to: a switch-over within 1.5 times the bare gap; a crash within the
-    # dead time, the STONITH reset it took and 1.5 times the bare take-over.
+    # dead time, the STONITH reset it took and 1.5 times the bare take-over. The switch-over held to it is the
+    # one the README recommends (hb_standby); stopping Heartbeat is measured beside it.
     figures["ps_planned_switchover_limit_s"] = round(1.5 * gap, 1)
     figures["ps_crash_limit_s"] = round(figures["ps_heartbeat_deadtime_s"]
                                         + figures.get("ps_crash_failover_stonith_s", 0) + 1.5 * takeover, 1)
     figures["ps_within_limits"] = (
-        figures["ps_planned_switchover_outage_s"] <= figures["ps_planned_switchover_limit_s"]
+        figures["ps_standby_switchover_outage_s"] <= figures["ps_planned_switchover_limit_s"]
         and figures["ps_crash_failover_outage_s"] <= figures["ps_crash_limit_s"])
 
 

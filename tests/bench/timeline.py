@@ -100,10 +100,13 @@ HB_RUNNING = re.compile(r"^ResourceManager\S*: info: Running (?P<cmd>.+?)\s+(?P<
 HB_SOURCES = re.compile(r"^(?:heartbeat|ResourceManager|mach_down|ip-request-resp)\S*: ")
 # What ends a running script: ResourceManager going on, or the hand-over being reported done (other Heartbeat
 # lines, such as a peer declared dead, come from other processes while the script still runs).
-HB_STEP_OVER = re.compile(r"^(?:ResourceManager|mach_down)\S*: |^heartbeat: .*(?:relinquished|acquisition completed)")
+HB_STEP_OVER = re.compile(r"^(?:ResourceManager|mach_down)\S*: "
+                          r"|^heartbeat: .*(?:relinquished|release completed|acquisition completed)")
 HB_EVENTS = [
     (re.compile(r"Heartbeat shutdown in progress"), "Heartbeat shutting down"),
-    (re.compile(r"All HA resources relinquished"), "all resources released"),
+    (re.compile(r"(\S+) wants to go standby"), "{0} asks to go standby"),
+    (re.compile(r"All HA resources relinquished|all HA resource release completed"), "all resources released"),
+    (re.compile(r"standby: acquire \[\w+\] resources from (\S+)"), "take-over begins"),
     (re.compile(r"Received shutdown notice from '(\S+)'"), "shutdown notice from {0}"),
     (re.compile(r"node (\S+): is dead"), "{0} declared dead"),
     (re.compile(r"Taking over resource group"), "take-over begins"),

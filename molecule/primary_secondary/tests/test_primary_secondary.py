@@ -4,7 +4,9 @@
 it moves with its data when Heartbeat stops (planned), when the active node
 loses power (Heartbeat fences it through the lab and takes over), and a split
 brain made by a switch-over while replication is cut is detected, never
-merged, and recovered with the survivor's data. Check mode changes nothing.
+merged, and recovered with the survivor's data, then moved back with
+hb_standby (the node that hands it over stays in the cluster). Check mode
+changes nothing.
 
 The tests run in file order and each starts from the state the previous one
 left (which node serves is part of that state)."""
@@ -213,15 +215,19 @@ def test_split_brain_is_detected_and_recovered_with_the_survivors_data(lab):
     assert read_share(node1, "node2-only") == survivor
     assert read_share(node1, "node1-only") == "", "node1's discarded changes are visible"
 
-    # node1 holds the survivor's data too: move the group back and read it there.
+    # node1 holds the survivor's data too: move the group back the way the README recommends for a planned
+    # switch-over (hb_standby: node2 hands the group over and stays in the cluster) and read it there.
     node1.run_expect([0], "systemctl start heartbeat")
     wait_for(lambda: heartbeat_settled(node1, "node2"), 180, interval=2, what="Heartbeat on node1 to join again")
-    node2.run_expect([0], "systemctl stop heartbeat")
-    wait_for(lambda: serves(node1), 180, interval=2, what="node1 to take the group back")
+    fences_before = len(lab.fence_log())
+    node2.run_expect([0], "/usr/share/heartbeat/hb_standby")
+    wait_for(lambda: serves(node1), 180, interval=2, what="node1 to take the group back from node2's standby")
+    assert idle(node2)
+    wait_for(lambda: heartbeat_settled(node2, "node1") and heartbeat_settled(node1, "node2"), 60, interval=2,
+             what="both nodes active in Heartbeat after the standby (node2 never left)")
+    assert lab.power_actions(fences_before) == [], lab.fence_log()[fences_before:]
     assert node1.check_output(f"md5sum < {MOUNT}/node2-only").split()[0] == survivor
     assert node1.run(f"test -e {MOUNT}/node1-only").rc != 0
-    node2.run_expect([0], "systemctl start heartbeat")
-    wait_for(lambda: heartbeat_settled(node2, "node1"), 180, interval=2, what="Heartbeat on node2 to join again")
 
 
 def state_lines(node) -> list[str]:

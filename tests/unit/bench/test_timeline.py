@@ -48,6 +48,19 @@ def test_heartbeat_take_over_ignores_other_heartbeat_lines_while_a_script_runs()
                       ("node2", "node1 declared dead"), ("node2", "take-over complete")]
 
 
+def test_heartbeat_standby_hands_the_group_over_without_stopping_heartbeat():
+    """hb_standby on node2: it releases the group (the last script ends at the release report) and node1,
+    asked first, takes it."""
+    giver = timeline.heartbeat_steps(read("heartbeat/standby-node2.log"), 2026)
+    assert {s.what: round(s.end - s.start, 2) for s in giver if s.end is not None} == {
+        "smbd stop": 1.41, "IPaddr2 stop": 2.4, "Filesystem stop": 4.48, "drbddisk stop": 0.3}
+    assert [s.what for s in giver if s.end is None] == ["node2 asks to go standby", "all resources released"]
+    taker = timeline.heartbeat_steps(read("heartbeat/standby-node1.log"), 2026)
+    assert {s.what: round(s.end - s.start, 2) for s in taker if s.end is not None} == {
+        "drbddisk start": 2.86, "Filesystem start": 4.86, "IPaddr2 start": 4.32, "smbd start": 2.6}
+    assert [s.what for s in taker if s.end is None] == ["node2 asks to go standby", "take-over begins"]
+
+
 def test_summary_splits_the_window_into_script_time_and_the_rest():
     steps = timeline.heartbeat_steps(read("heartbeat/switchover-node1.log") + read("heartbeat/switchover-node2.log"),
                                      2026)
