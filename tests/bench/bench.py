@@ -290,11 +290,7 @@ def bench_primary_secondary(figures: dict) -> None:
         figures["ps_rerun_changed"] = sum(int(n) for n in re.findall(r"changed=(\d+)", out))
         if CONVERGE_ONLY:
             return
-        deadline = time.monotonic() + 300
-        while not serving(name, "node1", ip):
-            if time.monotonic() > deadline:
-                raise SystemExit("node1 never served the group")
-            time.sleep(2)
+        wait_until("node1 to serve the group", lambda: serving(name, "node1", ip), 300)
         lab_ssh(name, "node1", "dd if=/dev/urandom of=/srv/share/payload bs=1M count=1 status=none && sync")
         began: dict[str, float] = {}
 
@@ -307,12 +303,9 @@ def bench_primary_secondary(figures: dict) -> None:
         lab_ssh(name, "node1", "systemctl start heartbeat")
         # node1 rejoins as standby (auto_failback off); a node still inside
         # initdead would not take over, so wait until it has joined.
-        deadline = time.monotonic() + 300
-        while lab_ssh(name, "node1", "cl_status rscstatus; cl_status nodestatus node2", check=False).split() != \
-                ["none", "active"]:
-            if time.monotonic() > deadline:
-                raise SystemExit("Heartbeat on node1 did not join again")
-            time.sleep(2)
+        wait_until("Heartbeat on node1 to join again", lambda: lab_ssh(
+            name, "node1", "cl_status rscstatus; cl_status nodestatus node2", check=False).split() == ["none", "active"],
+            300)
 
         # The switch-over the README recommends: hb_standby on the active node (node2 now) hands the group to
         # its peer and leaves Heartbeat running there, ready to take the group back.
