@@ -20,7 +20,10 @@ the CIB (constraints added by DRBD's fence-peer handler, ``cli-prefer-*``
 constraints of a manual move, Pacemaker's own properties) stays as it is.
 Operational meta attributes an operator sets on a live resource
 (``target-role``, ``is-managed``, ``maintenance``) are kept unless the
-specification names them.
+specification names them, and so are the ``<utilization>`` attributes of a
+primitive whose specification has none (resource agents set them on the
+running resource: VirtualDomain writes its guest's ``cpu`` and
+``hv_memory``).
 """
 
 from __future__ import annotations
@@ -253,6 +256,16 @@ def _keep_operational_meta(new: ET.Element, old: ET.Element) -> None:
             new_meta.append(copy.deepcopy(nv))
 
 
+def _keep_agent_utilization(new: ET.Element, old: ET.Element) -> None:
+    """Keep the <utilization> of every primitive (the top one or those inside a group or clone) whose new
+    version has none: the resource's agent wrote it on the running resource."""
+    old_primitives = {p.get("id"): p for p in old.iter("primitive")}
+    for prim in new.iter("primitive"):
+        before = old_primitives.get(prim.get("id"))
+        if before is not None and prim.find("utilization") is None and before.find("utilization") is not None:
+            prim.append(copy.deepcopy(before.find("utilization")))
+
+
 def _all_ids(root: ET.Element) -> dict:
     return {e.get("id"): e for e in root.iter() if e.get("id")}
 
@@ -308,6 +321,7 @@ def merge(live_xml: str, rendered: dict, absent=()) -> tuple:
                 objects[elem.get("id")] = (None, elem)
                 continue
             _keep_operational_meta(elem, old)
+            _keep_agent_utilization(elem, old)
             if canonical(old) != canonical(elem):
                 section[list(section).index(old)] = elem
                 changed.append(f"{elem.tag} {elem.get('id')}")

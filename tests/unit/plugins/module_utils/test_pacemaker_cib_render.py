@@ -243,3 +243,25 @@ def test_crm_shell_2_1_uses_promotable_clone():
     assert "cl_drbd_r0:Promoted" in text
     assert text.count("primitive ip_target ") == 1
     assert "group g_target ip_target" in text
+
+
+def test_utilization_an_agent_wrote_is_kept():
+    """VirtualDomain's monitor writes its guest's cpu and hv_memory as utilization of the running primitive; a
+    re-run that does not name utilization leaves them (the CIB of the dual_primary_gfs2 lab after a guest ran)."""
+    new, dummy, dummy2 = pc.merge(LIVE, pc.render(spec(), "2.1"))
+    root = ET.fromstring(new)
+    # A primitive inside a group, as the guests' VirtualDomain would be in one.
+    prim = next(e for e in root.iter("primitive") if e.get("id") == "ip_target")
+    util = ET.SubElement(prim, "utilization", {"id": "ip_target-utilization"})
+    ET.SubElement(util, "nvpair", {"id": "ip_target-utilization-cpu", "name": "cpu", "value": "1"})
+    written = ET.tostring(root, encoding="unicode")
+    again, changed, dummy3 = pc.merge(written, pc.render(spec(), "2.1"))
+    assert changed == []
+    assert 'id="ip_target-utilization-cpu" name="cpu" value="1"' in again
+    # A real change to the primitive still comes through, with the utilization kept beside it.
+    group = copy.deepcopy(SPEC["resources"][1])
+    group["members"][0]["params"]["ip"] = "192.168.101.101"
+    moved, changed, dummy4 = pc.merge(written, pc.render(spec(resources=[DRBD_CLONE, group, SPEC["resources"][2]]),
+                                                         "2.1"))
+    assert changed == ["group g_target"]
+    assert 'value="192.168.101.101"' in moved and 'name="cpu" value="1"' in moved
