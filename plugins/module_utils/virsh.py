@@ -219,20 +219,41 @@ def resource_id(prefix, name):
     return prefix + _ID_UNSAFE_RE.sub("_", name)
 
 
+# VirtualDomain's operations and their defaults; `operations` of pacemaker_spec overrides interval and timeout.
+VIRTUALDOMAIN_OPS = (("monitor", "10s", "30s"), ("start", "0s", "120s"), ("stop", "0s", "120s"),
+                     ("migrate_to", "0s", "120s"), ("migrate_from", "0s", "120s"))
+# What the module itself sets; agent_params may not name these.
+VIRTUALDOMAIN_OWN_PARAMS = ("config", "hypervisor", "migration_transport", "migration_network_suffix")
+
+
 def pacemaker_spec(name, config, uri, prefer=None, prefer_score=100, depends_on=(), migration_transport="ssh",
-                   migration_network_suffix=None):
+                   migration_network_suffix=None, agent_params=None, operations=None):
     """The domain as Pacemaker resources and constraints, in the form hacluster.drbd.pacemaker_cib takes: a
     VirtualDomain primitive that live-migrates (allow-migrate), a location preference, and for every resource it
-    depends on (the clone of its file system) an order and a colocation."""
+    depends on (the clone of its file system) an order and a colocation. agent_params adds VirtualDomain
+    parameters (for example force_stop); operations overrides an operation's interval or timeout,
+    {"monitor": {"timeout": "60s"}}."""
     rid = resource_id("p_vm_", name)
     params = {"config": config, "hypervisor": uri, "migration_transport": migration_transport}
     if migration_network_suffix:
         params["migration_network_suffix"] = migration_network_suffix
-    ops = [{"name": "monitor", "interval": "10s", "timeout": "30s"},
-           {"name": "start", "interval": "0s", "timeout": "120s"},
-           {"name": "stop", "interval": "0s", "timeout": "120s"},
-           {"name": "migrate_to", "interval": "0s", "timeout": "120s"},
-           {"name": "migrate_from", "interval": "0s", "timeout": "120s"}]
+    for key, value in sorted((agent_params or {}).items()):
+        if key in VIRTUALDOMAIN_OWN_PARAMS:
+            raise ValueError("agent_params may not set %s; it has an option of its own" % key)
+        params[key] = str(value).lower() if isinstance(value, bool) else str(value)
+    overrides = dict(operations or {})
+    unknown = sorted(set(overrides) - set(op for op, dummy, dummy2 in VIRTUALDOMAIN_OPS))
+    if unknown:
+        raise ValueError("operations names %s; VirtualDomain's are %s"
+                         % (", ".join(unknown), ", ".join(op for op, dummy, dummy2 in VIRTUALDOMAIN_OPS)))
+    ops = []
+    for op, interval, timeout in VIRTUALDOMAIN_OPS:
+        given = overrides.get(op) or {}
+        extra = sorted(set(given) - {"interval", "timeout"})
+        if extra:
+            raise ValueError("operations.%s may set interval and timeout, not %s" % (op, ", ".join(extra)))
+        ops.append({"name": op, "interval": str(given.get("interval", interval)),
+                    "timeout": str(given.get("timeout", timeout))})
     constraints = []
     if prefer:
         constraints.append({"type": "location", "id": resource_id("l_%s_prefers_" % rid, prefer), "rsc": rid,

@@ -139,6 +139,21 @@ options:
   migration_network_suffix:
     description: VirtualDomain's suffix to node names for the migration network (for example C(-mig)).
     type: str
+  agent_params:
+    description:
+      - More parameters of the VirtualDomain resource (Pacemaker only), for example C(force_stop=true) for a guest
+        that ignores ACPI shutdown requests, which VirtualDomain would otherwise wait for until the stop times out.
+      - The parameters this module sets itself (C(config), C(hypervisor), C(migration_transport),
+        C(migration_network_suffix)) are refused here.
+    type: dict
+    default: {}
+  operations:
+    description:
+      - Interval or timeout of VirtualDomain's operations (Pacemaker only), by name (C(monitor), C(start),
+        C(stop), C(migrate_to), C(migrate_from)), for example C({monitor: {timeout: 60s}}). The defaults are a
+        monitor every 10s with a 30s timeout and 120s for the others.
+    type: dict
+    default: {}
 notes:
   - Put the disk image in place on the shared file system first; defining the guest does not create it.
 seealso:
@@ -389,9 +404,13 @@ class VmService(object):
         self.result.update(changed=bool(plan) or config_changed, config_changed=config_changed,
                            differences=differences, libvirt=info)
         if p["cluster"] == "pacemaker":
-            self.result["cib"] = pacemaker_spec(p["name"], self.config, p["uri"], p["prefer"], p["prefer_score"],
-                                                p["depends_on"], p["migration_transport"],
-                                                p["migration_network_suffix"])
+            try:
+                self.result["cib"] = pacemaker_spec(p["name"], self.config, p["uri"], p["prefer"], p["prefer_score"],
+                                                    p["depends_on"], p["migration_transport"],
+                                                    p["migration_network_suffix"], p["agent_params"],
+                                                    p["operations"])
+            except ValueError as exc:
+                self.fail("%s; nothing was changed" % exc)
         else:
             self.result["rgmanager"] = rgmanager_spec(p["name"], p["uri"], p["nodes"], p["prefer"])
         if self.module._diff:
@@ -447,6 +466,8 @@ def main():
             depends_on=dict(type="list", elements="str", default=[]),
             migration_transport=dict(type="str", default="ssh", choices=["ssh", "tcp", "tls"]),
             migration_network_suffix=dict(type="str"),
+            agent_params=dict(type="dict", default={}),
+            operations=dict(type="dict", default={}),
         ),
         mutually_exclusive=[("xml", "disk"), ("xml", "bridge"), ("xml", "kernel"), ("xml", "mac"), ("xml", "uuid")],
         required_by={"initrd": "kernel", "cmdline": "kernel"},

@@ -161,6 +161,24 @@ def test_the_pacemaker_service_renders_as_a_live_migrating_virtualdomain():
     assert "colocation c_p_vm_guest1_with_cl_fs_gfs0 INFINITY: p_vm_guest1 cl_fs_gfs0" in shell
 
 
+def test_agent_parameters_and_operation_timeouts_come_through_and_wrong_ones_are_refused():
+    spec = virsh.pacemaker_spec("guest1", "/etc/hacluster/domains/guest1.xml", "qemu:///system",
+                                agent_params={"force_stop": True, "autoset_utilization_cpu": False},
+                                operations={"monitor": {"interval": "20s", "timeout": "90s"},
+                                            "migrate_to": {"timeout": "300s"}})
+    prim = spec["resources"][0]
+    assert prim["params"] == {"config": "/etc/hacluster/domains/guest1.xml", "hypervisor": "qemu:///system",
+                              "migration_transport": "ssh", "force_stop": "true", "autoset_utilization_cpu": "false"}
+    ops = {op["name"]: (op["interval"], op["timeout"]) for op in prim["ops"]}
+    assert ops == {"monitor": ("20s", "90s"), "start": ("0s", "120s"), "stop": ("0s", "120s"),
+                   "migrate_to": ("0s", "300s"), "migrate_from": ("0s", "120s")}
+    with pytest.raises(ValueError, match="may not set config"):
+        virsh.pacemaker_spec("guest1", "/x.xml", "qemu:///system", agent_params={"config": "/y.xml"})
+    with pytest.raises(ValueError, match="names reload"):
+        virsh.pacemaker_spec("guest1", "/x.xml", "qemu:///system", operations={"reload": {"timeout": "9s"}})
+    with pytest.raises(ValueError, match="not on-fail"):
+        virsh.pacemaker_spec("guest1", "/x.xml", "qemu:///system", operations={"stop": {"on-fail": "block"}})
+
 def test_the_rgmanager_service_validates_in_a_cluster_conf():
     spec = virsh.rgmanager_spec("guest1", "qemu:///system", ["node1", "node2"], prefer="node2")
     assert spec["failover_domain"]["nodes"] == [{"name": "node2", "priority": 1}, {"name": "node1", "priority": 2}]
