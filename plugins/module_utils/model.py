@@ -31,6 +31,8 @@ import json
 import posixpath
 import re
 
+from ansible_collections.hacluster.drbd.plugins.module_utils.virsh import pacemaker_spec
+
 MISSING = object()
 
 # ---------------------------------------------------------------------------
@@ -1240,8 +1242,8 @@ def check_iscsi_initiator(inp):
 # ---------------------------------------------------------------------------
 
 DPG_FILESYSTEM_KEYS = ("resource", "name", "mount", "journals", "journal_size", "options", "lock_proto")
-DPG_VM_KEYS = ("name", "filesystem", "disk", "disk_format", "memory", "vcpus", "prefer", "kernel", "initrd",
-               "cmdline", "xml")
+DPG_VM_KEYS = ("name", "filesystem", "disk", "disk_source", "disk_format", "memory", "vcpus", "prefer", "kernel",
+               "initrd", "cmdline", "xml", "agent_params", "operations")
 # What the topology writes into each of its DRBD resources; user options come on top, and the model refuses the
 # ones that would hurt a file system two nodes write to.
 DPG_DRBD_NET = {"allow-two-primaries": True, "after-sb-0pri": "disconnect", "after-sb-1pri": "disconnect",
@@ -1406,7 +1408,7 @@ def _dpg_vms(inp, filesystems, nodes):
         if "xml" in vm:
             inp.check(label + ".xml", text_error(vm["xml"].replace("\n", " ") if isinstance(vm["xml"], str)
                                                  else vm["xml"]))
-            for key in ("disk", "kernel", "initrd", "cmdline", "memory", "vcpus", "disk_format"):
+            for key in ("disk", "disk_source", "kernel", "initrd", "cmdline", "memory", "vcpus", "disk_format"):
                 if key in vm:
                     inp.problem("%s.%s" % (label, key), "goes into the xml, which is given whole")
         else:
@@ -1417,9 +1419,11 @@ def _dpg_vms(inp, filesystems, nodes):
                     and not disk.startswith(fs["mount"].rstrip("/") + "/"):
                 inp.problem(label + ".disk", "%s is not on the shared file system %s (%s); a guest that moves "
                             "between nodes needs its disk where both nodes see it" % (disk, fs["name"], fs["mount"]))
-            for key in ("kernel", "initrd"):
+            for key in ("disk_source", "kernel", "initrd"):
                 if key in vm:
                     inp.check("%s.%s" % (label, key), path_error(vm[key]))
+            if "disk_source" in vm and vm["disk_source"] == disk:
+                inp.problem(label + ".disk_source", "is the disk itself; name the image the disk is copied from")
             if "cmdline" in vm:
                 inp.check(label + ".cmdline", text_error(vm["cmdline"]))
             if "initrd" in vm and "kernel" not in vm:
@@ -1427,6 +1431,16 @@ def _dpg_vms(inp, filesystems, nodes):
             inp.check(label + ".memory", int_error(vm.get("memory", 512), 16, 1 << 24))
             inp.check(label + ".vcpus", int_error(vm.get("vcpus", 1), 1, 256))
             inp.check(label + ".disk_format", choice_error(vm.get("disk_format", "raw"), ("raw", "qcow2")))
+        if "agent_params" in vm or "operations" in vm:
+            try:
+                pacemaker_spec(name if isinstance(name, str) else "guest", "/dev/null", "qemu:///system",
+                               agent_params=vm.get("agent_params") if isinstance(vm.get("agent_params"), dict) else {},
+                               operations=vm.get("operations") if isinstance(vm.get("operations"), dict) else {})
+            except (ValueError, AttributeError, TypeError) as exc:
+                inp.problem(label, str(exc))
+            for key in ("agent_params", "operations"):
+                if key in vm and not isinstance(vm[key], dict):
+                    inp.problem("%s.%s" % (label, key), "is %s, not a mapping" % show(vm[key]))
         prefer = vm.get("prefer", MISSING)
         if prefer is not MISSING and prefer not in nodes:
             inp.problem(label + ".prefer", "%s is not one of the cluster's nodes %s" % (show(prefer), show(nodes)))

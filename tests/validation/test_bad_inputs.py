@@ -1418,6 +1418,15 @@ DPG_MODEL_CASES = [
      "dual_primary_gfs2_vms[guest1].initrd"),
     ("guest xml and disk", m_dpg(dual_primary_gfs2_vms=[dict(GUEST, xml="<domain/>")]),
      "dual_primary_gfs2_vms[guest1].disk"),
+    ("guest image copied from itself", m_dpg(dual_primary_gfs2_vms=[dict(GUEST, disk_source=GUEST["disk"])]),
+     "dual_primary_gfs2_vms[guest1].disk_source"),
+    ("guest image source not a path", m_dpg(dual_primary_gfs2_vms=[dict(GUEST, disk_source="images/g.img")]),
+     "dual_primary_gfs2_vms[guest1].disk_source"),
+    ("guest agent parameter the role sets", m_dpg(dual_primary_gfs2_vms=[dict(GUEST, agent_params={"config": "/x"})]),
+     "dual_primary_gfs2_vms[guest1]"),
+    ("guest operation VirtualDomain lacks",
+     m_dpg(dual_primary_gfs2_vms=[dict(GUEST, operations={"reload": {"timeout": "9s"}})]),
+     "dual_primary_gfs2_vms[guest1]"),
     ("domain type xen", m_dpg(dual_primary_gfs2_domain_type="xen"), "dual_primary_gfs2_domain_type"),
     ("definitions below /etc/libvirt", m_dpg(dual_primary_gfs2_vm_config_dir="/etc/libvirt/qemu"),
      "dual_primary_gfs2_vm_config_dir"),
@@ -1553,8 +1562,9 @@ def test_readme_dual_primary_inventory_passes():
 # ---------------------------------------------------------------- dual_primary_gfs2: the CIB the role writes
 
 def role_cib(tmp_path, **changes):
-    """The role's CIB specification (roles/dual_primary_gfs2/vars/main.yml), templated by Ansible from what the
-    model derives and what libvirt_vm_service returns for the guests."""
+    """The role's CIB specification (roles/dual_primary_gfs2/vars/main.yml: the storage part, then the guests' part
+    pushed once the file systems are mounted), templated by Ansible from what the model derives and what
+    libvirt_vm_service returns for the guests."""
     from ansible_collections.hacluster.drbd.plugins.module_utils.virsh import pacemaker_spec  # noqa: E402
     facts = dpg_facts(**changes)
     guests = {"results": [{"uuid": "x", "item": vm, "cib": pacemaker_spec(
@@ -1567,8 +1577,9 @@ def role_cib(tmp_path, **changes):
     playbook.write_text(
         "- hosts: localhost\n  gather_facts: false\n  vars_files: [%s]\n  tasks:\n"
         "    - ansible.builtin.copy:\n        dest: %s\n        mode: '0600'\n"
-        "        content: \"{{ {'resources': __dual_primary_gfs2_cib_resources,"
-        " 'constraints': __dual_primary_gfs2_cib_constraints} | to_json }}\"\n"
+        "        content: \"{{ {'resources': __dual_primary_gfs2_cib_resources + __dual_primary_gfs2_cib_guest_resources,"
+        " 'constraints': __dual_primary_gfs2_cib_constraints + __dual_primary_gfs2_cib_guest_constraints}"
+        " | to_json }}\"\n"
         % (COLLECTION / "roles/dual_primary_gfs2/vars/main.yml", out))
     rc, output = ansible_playbook("-i", "localhost,", "-c", "local", str(playbook),
                                   "-e", "@%s" % (tmp_path / "extra.json"),
