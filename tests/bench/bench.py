@@ -49,7 +49,16 @@ some script or agent was running (*_scripts_s, *_agents_s) and the rest, the clu
 times the bare move's gap; a crash within the dead time (Heartbeat's deadtime; Corosync's token plus its
 consensus, 1.2 times the token), the fencing it took and 1.5 times the bare take-over.
 
-BENCH_SKIP_DRBD=1, BENCH_SKIP_PS=1, BENCH_SKIP_ISCSI=1 leave a part out;
+    gfs2_*            the dual_primary_gfs2 topology (molecule/dual_primary_gfs2's
+                      variables and playbooks) on two VMs: first converge,
+                      re-run, ctdb's ping_pong POSIX lock rate on one node and
+                      on both at once (and -rw on both), a live migration of
+                      the guest (Pacemaker's whole move, libvirt's migration
+                      time and the guest's downtime from virsh domjobinfo),
+                      and 64 MiB direct writes through GFS2 against ext4 made
+                      afterwards on the same DRBD device
+
+BENCH_SKIP_DRBD=1, BENCH_SKIP_PS=1, BENCH_SKIP_ISCSI=1, BENCH_SKIP_GFS2=1 leave a part out;
 BENCH_SKIP_TOPOLOGIES=1 leaves out both topologies; BENCH_CONVERGE_ONLY=1
 measures only the playbook runs of each part. The strategy is the Makefile's
 (Mitogen unless MITOGEN=0) and is printed with the figures.
@@ -622,6 +631,101 @@ def bench_iscsi(figures: dict) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+PING_PONG = "/usr/local/bin/ping_pong"
+
+
+def ping_pong_rate(name: str, nodes: list[str], args: str, seconds: int = 20) -> list[float]:
+    """locks/s ctdb's ping_pong printed last on each of `nodes`, all running at once for `seconds` on one file
+    with 3 locks (the nodes plus one, its rule)."""
+    for node in nodes:
+        lab_ssh(name, node, f"rm -f /root/pp.out; (timeout {seconds} {PING_PONG} {args} /srv/gfs0/bench-pp 3 "
+                            "> /root/pp.out 2>&1 &)")
+    time.sleep(seconds + 2)
+    rates = []
+    for node in nodes:
+        out = lab_ssh(name, node, "tr '\\r' '\\n' < /root/pp.out")
+        found = re.findall(r"^\s*(\d+) locks/sec", out, re.M)
+        if not found:
+            raise SystemExit(f"ping_pong on {node} printed no rate: {out}")
+        rates.append(float(found[-1]))
+    return rates
+
+
+def gfs2_guest_node(name: str, node: str) -> str | None:
+    """Where Pacemaker runs the guest, as `node` sees it."""
+    out = lab_ssh(name, node, "crm_resource --resource p_vm_guest1 --locate", check=False)
+    match = re.search(r"is running on: (\S+)", out)
+    return match.group(1) if match else None
+
+
+def guest_count(name: str, node: str) -> int:
+    out = lab_ssh(name, node, "dd if=/srv/gfs0/guest1.img bs=512 count=1 iflag=direct status=none | tr -d '\\0'",
+                  check=False)
+    match = re.search(r"count=(\d+)", out)
+    return int(match.group(1)) if match else 0
+
+
+def bench_gfs2(figures: dict) -> None:
+    """The dual_primary_gfs2 scenario's lab: POSIX lock rates, a live migration, GFS2 against ext4 writes."""
+    import yaml  # pylint: disable=import-outside-toplevel  # ships with ansible-core
+
+    name = "benchgfs2"
+    scenario = ROOT / "molecule" / "dual_primary_gfs2"
+    tmp = Path(tempfile.mkdtemp(prefix="hacluster-bench-"))
+    try:
+        dummy, env = scenario_inventory(scenario, tmp)
+        platform = yaml.safe_load((scenario / "molecule.yml").read_text())["platforms"][0]
+        timed(["up", "--name", name, "--node", "node1", "--node", "node2",
+               "--node-group", "node1=hacluster,dual_primary_gfs2", "--node-group", "node2=hacluster,dual_primary_gfs2",
+               "--disks", "1", "--disk-size", platform["lab_disk_size"], "--memory", str(platform["lab_memory"]),
+               "--inventory", str(tmp / "hosts.yml"), *layer_args(tmp)])
+        figures["gfs2_prepare_s"], dummy = playbook(str(tmp), scenario / "prepare.yml", env)
+        figures["gfs2_first_converge_s"], dummy = playbook(str(tmp), scenario / "converge.yml", env)
+        figures["gfs2_rerun_s"], out = playbook(str(tmp), scenario / "converge.yml", env)
+        figures["gfs2_rerun_changed"] = sum(int(n) for n in re.findall(r"changed=(\d+)", out))
+        if CONVERGE_ONLY:
+            return
+        # Seed 000 measured 2159 locks/s on one node, 1336 on two, and 2 with -rw on two.
+        figures["gfs2_plock_one_node_per_s"] = ping_pong_rate(name, ["node1"], "")[0]
+        figures["gfs2_plock_two_nodes_per_s"] = ping_pong_rate(name, ["node1", "node2"], "")
+        figures["gfs2_plock_rw_two_nodes_per_s"] = ping_pong_rate(name, ["node1", "node2"], "-rw")
+
+        # A live migration node1 -> node2 once the guest counts: Pacemaker's whole move, and what libvirt
+        # reports of its migration job (time and the guest's downtime).
+        wait_until("the guest to run on node1", lambda: gfs2_guest_node(name, "node1") == "node1", 600)
+        wait_until("the guest to count", lambda: guest_count(name, "node1") > 0, 600)
+        start = time.monotonic()
+        lab_ssh(name, "node1", "crm_resource --move --resource p_vm_guest1 --node node2")
+        wait_until("the guest to run on node2", lambda: gfs2_guest_node(name, "node1") == "node2", 600)
+        figures["gfs2_live_migration_s"] = round(time.monotonic() - start, 1)
+        lab_ssh(name, "node1", "crm_resource --clear --resource p_vm_guest1")
+        jobinfo = lab_ssh(name, "node2", "virsh domjobinfo --completed guest1", check=False)
+        keep_log("gfs2_migration_jobinfo", "node2", jobinfo)
+        for key, label in (("Time elapsed", "gfs2_migration_job_ms"), ("Total downtime", "gfs2_guest_downtime_ms")):
+            match = re.search(rf"^{key}:\s+(\d+) ms", jobinfo, re.M)
+            figures[label] = int(match.group(1)) if match else None
+
+        # The same DRBD device, the same data, written through GFS2 (mounted on both nodes) and through ext4
+        # (Pacemaker stopped, the resource Primary on node1 only, still replicating to node2).
+        # The guest stopped first: its emulated CPU would compete with the GFS2 writes only.
+        lab_ssh(name, "node1", "crm_resource --resource p_vm_guest1 --meta --set-parameter target-role "
+                               "--parameter-value Stopped")
+        wait_until("the guest to stop", lambda: gfs2_guest_node(name, "node1") is None, 600)
+        figures["gfs2_write_mib_s"] = write_mib_s(name, "node1", "/srv/gfs0/bench-write", 64)
+        for node in ("node2", "node1"):
+            lab_ssh(name, node, "systemctl stop pacemaker corosync")
+        for node in ("node1", "node2"):
+            lab_ssh(name, node, "drbdadm up r0")
+        wait_until("DRBD to connect", lambda: "cs:Connected" in lab_ssh(name, "node1", "cat /proc/drbd"), 300)
+        lab_ssh(name, "node1", "drbdadm primary r0 && mkfs.ext4 -q -F /dev/drbd0 && mkdir -p /mnt/ext4 && "
+                               "mount /dev/drbd0 /mnt/ext4")
+        figures["gfs2_same_device_ext4_write_mib_s"] = write_mib_s(name, "node1", "/mnt/ext4/bench-write", 64)
+        lab_ssh(name, "node1", "umount /mnt/ext4")
+    finally:
+        timed(["down", "--name", name])
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main() -> int:
     figures: dict[str, object] = {"strategy": os.environ.get("ANSIBLE_STRATEGY", "linear")}
     if os.environ.get("BENCH_COLD") == "1":
@@ -650,6 +754,8 @@ def main() -> int:
             bench_primary_secondary(figures)
         if os.environ.get("BENCH_SKIP_ISCSI") != "1":
             bench_iscsi(figures)
+        if os.environ.get("BENCH_SKIP_GFS2") != "1":
+            bench_gfs2(figures)
     width = max(len(k) for k in figures)
     print("lab figures")
     for key, value in figures.items():
