@@ -149,9 +149,9 @@ options:
     default: {}
   operations:
     description:
-      - Interval or timeout of VirtualDomain's operations (Pacemaker only), by name (C(monitor), C(start),
+      - "Interval or timeout of VirtualDomain's operations (Pacemaker only), by name (C(monitor), C(start),
         C(stop), C(migrate_to), C(migrate_from)), for example C({monitor: {timeout: 60s}}). The defaults are a
-        monitor every 10s with a 30s timeout and 120s for the others.
+        monitor every 10s with a 30s timeout and 120s for the others."
     type: dict
     default: {}
 notes:
