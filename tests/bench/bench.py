@@ -702,7 +702,7 @@ def bench_gfs2(figures: dict) -> None:
         jobinfo = lab_ssh(name, "node2", "virsh domjobinfo --completed guest1", check=False)
         keep_log("gfs2_migration_jobinfo", "node2", jobinfo)
         for key, label in (("Time elapsed", "gfs2_migration_job_ms"), ("Total downtime", "gfs2_guest_downtime_ms")):
-            match = re.search(rf"^{key}:\s+(\d+) ms", jobinfo, re.M)
+            match = re.search(rf"^{key}:\s+(\d+)\s+ms", jobinfo, re.M)
             figures[label] = int(match.group(1)) if match else None
 
         # The same DRBD device, the same data, written through GFS2 (mounted on both nodes) and through ext4
