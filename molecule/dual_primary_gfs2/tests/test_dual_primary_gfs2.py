@@ -91,6 +91,12 @@ def guest_counting(node, since: dict | None = None) -> dict | None:
     return line
 
 
+def new_boot(node, old: dict) -> dict | None:
+    """The guest's line once a guest with another boot id than `old`'s writes it."""
+    line = guest_line(node)
+    return line if line is not None and line["boot"] != old["boot"] else None
+
+
 def proc_drbd(node) -> str:
     return node.check_output("cat /proc/drbd")
 
@@ -111,7 +117,7 @@ def test_dlm_drbd_on_both_and_gfs2_mounted_on_both():
         assert host.run("systemctl is-enabled dlm.service").stdout.strip() == "disabled"
     sb = node1.check_output("tunegfs2 -l /dev/drbd0")
     assert re.search(r"^Lock table: gfslab:gfs0$", sb, re.M), sb
-    journals = node1.check_output(f"gfs2_edit -p jindex /dev/drbd0 | grep -c 'journal[0-9]'")
+    journals = node1.check_output("gfs2_edit -p jindex /dev/drbd0 | grep -c 'journal[0-9]'")
     assert int(journals) == 2, journals
 
 
@@ -262,8 +268,8 @@ def test_power_cut_under_write_load_is_fenced_recovered_and_rejoined(lab):
     assert back.check_output(f"md5sum < {MOUNT}/after-crash") == crash_md5
     assert state["guest"] == ("Started", [survivor]), state
     # A restart, not the old guest: a new boot id, counting.
-    restarted = wait_for(lambda: (lambda line: line if line and line["boot"] != before["boot"] else None)(
-        guest_line(alive)), GUEST_BOOT_TIMEOUT, interval=5, what="the restarted guest to count")
+    restarted = wait_for(lambda: new_boot(alive, before), GUEST_BOOT_TIMEOUT, interval=5,
+                         what="the restarted guest to count")
     assert restarted["count"] >= 1
     wait_for(lambda: "drbd-fence-by-handler" not in alive.check_output("cibadmin --query --scope constraints"),
              120, interval=3, what="the DRBD fencing constraint to be lifted")

@@ -179,6 +179,7 @@ def test_agent_parameters_and_operation_timeouts_come_through_and_wrong_ones_are
     with pytest.raises(ValueError, match="not on-fail"):
         virsh.pacemaker_spec("guest1", "/x.xml", "qemu:///system", operations={"stop": {"on-fail": "block"}})
 
+
 def test_the_rgmanager_service_validates_in_a_cluster_conf():
     spec = virsh.rgmanager_spec("guest1", "qemu:///system", ["node1", "node2"], prefer="node2")
     assert spec["failover_domain"]["nodes"] == [{"name": "node2", "priority": 1}, {"name": "node1", "priority": 2}]
