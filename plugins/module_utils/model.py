@@ -1431,16 +1431,16 @@ def _dpg_vms(inp, filesystems, nodes):
             inp.check(label + ".memory", int_error(vm.get("memory", 512), 16, 1 << 24))
             inp.check(label + ".vcpus", int_error(vm.get("vcpus", 1), 1, 256))
             inp.check(label + ".disk_format", choice_error(vm.get("disk_format", "raw"), ("raw", "qcow2")))
-        if "agent_params" in vm or "operations" in vm:
+        # VirtualDomain's parameters and operations: the module's own rules (pacemaker_spec), checked here first.
+        given = dict((key, vm.get(key, {})) for key in ("agent_params", "operations"))
+        wrong = [key for key, value in given.items() if not isinstance(value, dict)]
+        for key in wrong:
+            inp.problem("%s.%s" % (label, key), "is %s, not a mapping" % show(given[key]))
+        if not wrong and any(given.values()):
             try:
-                pacemaker_spec(name if isinstance(name, str) else "guest", "/dev/null", "qemu:///system",
-                               agent_params=vm.get("agent_params") if isinstance(vm.get("agent_params"), dict) else {},
-                               operations=vm.get("operations") if isinstance(vm.get("operations"), dict) else {})
-            except (ValueError, AttributeError, TypeError) as exc:
+                pacemaker_spec("guest", "/dev/null", "qemu:///system", **given)
+            except ValueError as exc:
                 inp.problem(label, str(exc))
-            for key in ("agent_params", "operations"):
-                if key in vm and not isinstance(vm[key], dict):
-                    inp.problem("%s.%s" % (label, key), "is %s, not a mapping" % show(vm[key]))
         prefer = vm.get("prefer", MISSING)
         if prefer is not MISSING and prefer not in nodes:
             inp.problem(label + ".prefer", "%s is not one of the cluster's nodes %s" % (show(prefer), show(nodes)))

@@ -249,6 +249,8 @@ def pacemaker_spec(name, config, uri, prefer=None, prefer_score=100, depends_on=
     ops = []
     for op, interval, timeout in VIRTUALDOMAIN_OPS:
         given = overrides.get(op) or {}
+        if not isinstance(given, dict):
+            raise ValueError("operations.%s is %r, not a mapping of interval and timeout" % (op, given))
         extra = sorted(set(given) - {"interval", "timeout"})
         if extra:
             raise ValueError("operations.%s may set interval and timeout, not %s" % (op, ", ".join(extra)))

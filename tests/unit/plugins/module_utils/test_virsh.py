@@ -176,6 +176,8 @@ def test_agent_parameters_and_operation_timeouts_come_through_and_wrong_ones_are
         virsh.pacemaker_spec("guest1", "/x.xml", "qemu:///system", agent_params={"config": "/y.xml"})
     with pytest.raises(ValueError, match="names reload"):
         virsh.pacemaker_spec("guest1", "/x.xml", "qemu:///system", operations={"reload": {"timeout": "9s"}})
+    with pytest.raises(ValueError, match="operations.monitor is '60s', not a mapping"):
+        virsh.pacemaker_spec("guest1", "/x.xml", "qemu:///system", operations={"monitor": "60s"})
     with pytest.raises(ValueError, match="not on-fail"):
         virsh.pacemaker_spec("guest1", "/x.xml", "qemu:///system", operations={"stop": {"on-fail": "block"}})
 
