@@ -91,6 +91,11 @@ def test_heartbeat_runs_with_private_key(host):
     ha_cf = host.file("/etc/ha.d/ha.cf").content_string
     assert re.search(r"^ucast eth3 192\.168\.103\.1[12]$", ha_cf, re.M)
     assert re.search(r"^stonith_host \* external/lab node1 node2$", ha_cf, re.M)
+    # Shell scripts' cluster messages reach Heartbeat's FIFO in one write each
+    # (two senders at once lost a crash take-over in CI: resource-agents #396).
+    shellfuncs = host.file("/etc/ha.d/shellfuncs").content_string
+    assert "| dd bs=4096 count=1 iflag=fullblock status=none >> \"$HA_FIFO\"" in shellfuncs
+    assert "| cat - >> $HA_FIFO" not in shellfuncs
 
     # drbd.service brings r0 up at boot (drbddisk only promotes); the one-node
     # Corosync/Pacemaker cluster Debian's heartbeat package starts is gone.
