@@ -157,11 +157,12 @@ def _install_hint(kernel_dialect):
     return "install drbd-utils"
 
 
-def _compatibility_problem(kernel, api, utils, utils_api):
-    """Reference 2.10: why this userland cannot drive this kernel, or None."""
+def compatibility_problem(kernel, api, utils, utils_api, what="the loaded DRBD kernel module"):
+    """Reference 2.10: why this userland cannot drive this kernel, or None.
+    `what` names the module in the message (a loaded one, or a file)."""
     kernel_dialect = _dialect_of_version(kernel)
     utils_v = version_tuple(utils)
-    where = "the loaded DRBD kernel module %s (api:%d)" % (kernel, api)
+    where = "%s %s (api:%d)" % (what, kernel, api)
     found = "drbdadm %s (API %s)" % (utils, utils_api if utils_api is not None else "unknown")
 
     if kernel_dialect == "0.7" or utils_v[:2] == (0, 7):
@@ -245,7 +246,7 @@ def assess_versions(proc_text, drbdadm_version_text):
         # later is checked on the next run.
         result["compatible"] = True
         return result
-    result["problem"] = _compatibility_problem(result["kernel"], result["api"], utils["utils"], utils["utils_api"])
+    result["problem"] = compatibility_problem(result["kernel"], result["api"], utils["utils"], utils["utils_api"])
     result["compatible"] = result["problem"] is None
     return result
 

@@ -61,6 +61,11 @@ _UNIT_RE = re.compile(r"[A-Za-z0-9:_.@\\-]+\.(?:service|target|mount|socket|devi
 _SHARE_NAME_RE = re.compile(r"[A-Za-z0-9_.$-]{1,80}")
 _WORKGROUP_RE = re.compile(r"[A-Za-z0-9_.-]{1,15}")
 _CLUSTER_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,32}")
+# A kernel release as `uname -r` prints it (6.1.0-57-amd64), and a DKMS module version.
+_KERNEL_RELEASE_RE = re.compile(r"[0-9]+\.[0-9]+[0-9A-Za-z.+_~-]*")
+_DKMS_VERSION_RE = re.compile(r"[0-9][0-9A-Za-z.+_~-]*")
+_CHECKSUM_RE = re.compile(r"(?:sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})")
+_URL_RE = re.compile(r"(?:https?|ftp)://[^\s/]+/\S*|file:///\S+")
 _LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
 _IQN_RE = re.compile(r"iqn\.[0-9]{4}-(?:0[1-9]|1[0-2])\.%s(?:\.%s)*(?::[a-z0-9._:-]+)?" % (_LABEL, _LABEL))
 _EUI_RE = re.compile(r"eui\.[0-9a-f]{16}")
@@ -325,6 +330,24 @@ def iscsi_name_error(value):
     if len(value.encode()) > IQN_MAX_BYTES or not any(rx.fullmatch(value) for rx in (_IQN_RE, _EUI_RE, _NAA_RE)):
         return ("%s is not an iSCSI name in lower case (iqn.YYYY-MM.reversed.domain[:identifier], eui. or naa.)"
                 % show(value))
+    return None
+
+
+def kernel_release_error(value):
+    return word_error(value, _KERNEL_RELEASE_RE, "a kernel release as uname -r prints it (6.1.0-57-amd64)")
+
+
+def dkms_version_error(value):
+    return word_error(value, _DKMS_VERSION_RE, "a DRBD release such as 8.4.11")
+
+
+def relative_path_error(value):
+    err = text_error(value)
+    if err:
+        return err
+    parts = value.split("/")
+    if value.startswith("/") or ".." in parts or not all(_SCRIPT_RE.fullmatch(p) for p in parts if p):
+        return "%s is not a relative path inside the tree (letters, digits, _ . -, no ..)" % show(value)
     return None
 
 
@@ -1589,6 +1612,35 @@ def cluster_inventory(views, problems, host_of):
 
 
 # ---------------------------------------------------------------------------
+# DRBD kernel modules built by DKMS (seed 002's "a module for the kernel it runs on")
+# ---------------------------------------------------------------------------
+
+DRBD_DKMS_SOURCES = ("in_tree", "tarball")
+
+
+def check_drbd_dkms(inp):
+    inp.require("drbd_dkms_version", dkms_version_error)
+    kernels = []
+    for index, kernel in enumerate(inp.items("drbd_dkms_kernels")):
+        if inp.check("drbd_dkms_kernels[%d]" % index, kernel_release_error(kernel)):
+            kernels.append(kernel)
+    _unique(inp, "drbd_dkms_kernels", kernels, "the kernel release")
+    source = inp.optional("drbd_dkms_source", choice_error, DRBD_DKMS_SOURCES)
+    inp.optional("drbd_dkms_state", choice_error, ("present", "absent"))
+    if source == "in_tree":
+        inp.optional("drbd_dkms_kernel_source_package", package_error)
+    if source == "tarball":
+        inp.require("drbd_dkms_tarball_url", word_error, _URL_RE, "an http(s), ftp or file URL")
+        checksum = inp.get("drbd_dkms_tarball_checksum", "")
+        if not isinstance(checksum, str) or not _CHECKSUM_RE.fullmatch(checksum):
+            inp.problem("drbd_dkms_tarball_checksum",
+                        "must be sha256:<64 hex digits> (or sha512:...), not %s: a tarball is built into the kernel "
+                        "only when its checksum proves it is the one meant" % show(checksum))
+        inp.optional("drbd_dkms_tarball_module_dir", relative_path_error)
+    return {}
+
+
+# ---------------------------------------------------------------------------
 # Registry
 # ---------------------------------------------------------------------------
 
@@ -1605,6 +1657,7 @@ TOPOLOGIES = {
     "iscsi_target": (check_iscsi_target, cluster_iscsi_target, ("drbd", "pacemaker", "iscsi_target")),
     "iscsi_initiator": (check_iscsi_initiator, None, ("iscsi_initiator",)),
     "dual_primary_gfs2": (check_dual_primary_gfs2, cluster_dual_primary_gfs2, ("drbd", "pacemaker", "dual_primary_gfs2")),
+    "drbd_dkms": (check_drbd_dkms, None, ("drbd_dkms",)),
 }
 
 # Variables never shown and never copied into a view.
@@ -1615,7 +1668,7 @@ INVENTORY_VARIABLES = ("drbd_address", "drbd_disks", "hacluster_cluster_address"
 ROLE_PREFIXES = {"base": "base_", "drbd": "drbd_", "heartbeat": "heartbeat_", "samba": "samba_",
                  "pacemaker": "pacemaker_", "primary_secondary": "primary_secondary_",
                  "iscsi_target": "iscsi_target_", "iscsi_initiator": "iscsi_initiator_",
-                 "dual_primary_gfs2": "dual_primary_gfs2_"}
+                 "dual_primary_gfs2": "dual_primary_gfs2_", "drbd_dkms": "drbd_dkms_"}
 
 
 def variable_names(topology, available):

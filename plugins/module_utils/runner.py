@@ -48,13 +48,18 @@ class CommandRunner(object):
             text = text.replace(secret, MASK)
         return text
 
-    def run(self, argv, data=None, check=False, hint=None):
-        """Run one command; returns (rc, stdout, stderr). With check, a non-zero exit ends the module."""
+    def run(self, argv, data=None, check=False, hint=None, env=None):
+        """Run one command; returns (rc, stdout, stderr). With check, a non-zero exit ends the module.
+        env: variables the command gets besides the C locale (shown before it in commands_run)."""
         if isinstance(argv, (str, bytes)) or not isinstance(argv, (list, tuple)):
             raise TypeError("the command runner takes an argv list, not %r" % (argv,))
         argv = [str(arg) for arg in argv]
-        self.ran.append(self.mask(shlex.join(argv)))
-        rc, out, err = self.module.run_command(argv, environ_update=dict(C_LOCALE), data=data)
+        env = dict((str(key), str(value)) for key, value in (env or {}).items())
+        shown = "".join("%s=%s " % (key, shlex.quote(value)) for key, value in sorted(env.items()))
+        self.ran.append(self.mask(shown + shlex.join(argv)))
+        environ = dict(C_LOCALE)
+        environ.update(env)
+        rc, out, err = self.module.run_command(argv, environ_update=environ, data=data)
         if check and rc != 0:
             self.fail(argv, rc, out, err, hint=hint)
         return rc, out, err

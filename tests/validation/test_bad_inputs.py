@@ -494,6 +494,25 @@ def test_site_validation_stops_every_host(tmp_path, bad_ps, bad_iscsi, needle):
     assert DRBD_SECRET not in out and FENCE_SECRET not in out and SECRET not in out
 
 
+def test_site_validation_checks_the_module_build_of_hosts_that_ask_for_it(tmp_path):
+    """hacluster_build_drbd_module on node1 only: its DKMS input is checked with the topologies', a bad kernel
+    release stops every host; node2's unused (and bad) DKMS values are not its concern."""
+    build = {"hacluster_build_drbd_module": True, "drbd_dkms_version": "8.4.11",
+             "drbd_dkms_kernels": ["6.1.0-57-amd64", "6.1.0-57-amd64; reboot"]}
+    idle = {"drbd_dkms_kernels": ["not a kernel"]}
+    rc, out, marks = run_site_validation(*two_topologies(per_host_bad={"node1": build, "node2": idle}),
+                                         tmp_path=tmp_path)
+    assert rc != 0, out
+    assert "- node1: drbd_dkms_kernels[1]: " in out, out
+    assert "node2: drbd_dkms_kernels" not in out, out
+    assert marks == {}, f"hosts went on after a refusal: {sorted(marks)}\n{out}"
+    build["drbd_dkms_kernels"] = ["6.1.0-57-amd64"]
+    (tmp_path / "again").mkdir()
+    rc, out, marks = run_site_validation(*two_topologies(per_host_bad={"node1": build, "node2": idle}),
+                                         tmp_path=tmp_path / "again")
+    assert rc == 0 and sorted(marks) == ["client1", "node1", "node2", "node3", "node4"], out
+
+
 def test_one_bad_host_stops_the_good_one(tmp_path):
     """node2 alone has a bad value (in its host_vars); node1's input is good, and node1 must not go on."""
     groups, common, hosts = two_topologies(per_host_bad={"node2": {"drbd_address": "0.0.0.0"}})
@@ -2060,3 +2079,36 @@ def test_a_failed_query_of_the_volume_groups_stops_the_run(tmp_path):
     assert rc != 0, out
     assert "P_global:aux: open failed: Permission denied" in out, out
     assert "the role went on" not in out, out
+
+
+# ---------------------------------------------------------------- drbd_dkms
+
+GOOD_DKMS = {"drbd_dkms_version": "8.4.11", "drbd_dkms_kernels": ["6.1.0-56-amd64", "6.1.0-57-amd64"]}
+TARBALL = {"drbd_dkms_source": "tarball", "drbd_dkms_tarball_url": "https://mirror.example.net/drbd/drbd-8.4.11.tar.gz",
+           "drbd_dkms_tarball_checksum": "sha256:" + "0" * 64}
+
+
+@pytest.mark.parametrize("variables", [GOOD_DKMS, with_changes(GOOD_DKMS, **TARBALL)], ids=["in_tree", "tarball"])
+def test_good_dkms_input_passes(tmp_path, variables):
+    rc, out = run_check("drbd_dkms", variables, tmp_path=tmp_path)
+    assert rc == 0, out
+
+
+BAD_DKMS = [
+    ("no version", with_changes(GOOD_DKMS, drbd_dkms_version=""), "drbd_dkms_version"),
+    ("kernel with a shell command", with_changes(GOOD_DKMS, drbd_dkms_kernels=["6.1.0-57-amd64 && reboot"]),
+     "drbd_dkms_kernels[0]"),
+    ("same kernel twice", with_changes(GOOD_DKMS, drbd_dkms_kernels=["6.1.0-57-amd64", "6.1.0-57-amd64"]),
+     "drbd_dkms_kernels"),
+    ("tarball without checksum", with_changes(GOOD_DKMS, **{**TARBALL, "drbd_dkms_tarball_checksum": ""}),
+     "drbd_dkms_tarball_checksum"),
+    ("module directory outside the tree", with_changes(GOOD_DKMS, **{**TARBALL, "drbd_dkms_tarball_module_dir": "../x"}),
+     "drbd_dkms_tarball_module_dir"),
+]
+
+
+@pytest.mark.parametrize("case,variables,needle", BAD_DKMS, ids=[c[0] for c in BAD_DKMS])
+def test_bad_dkms_input_is_refused(tmp_path, case, variables, needle):
+    rc, out = run_check("drbd_dkms", variables, tmp_path=tmp_path)
+    assert rc != 0, f"{case}: accepted\n{out}"
+    assert f"node1: {needle}" in out, f"{case}: the error does not name {needle}\n{out}"

@@ -21,7 +21,7 @@ import yaml
 HERE = Path(__file__).resolve()
 ROLE_TASKS = HERE.parents[3] / "roles" / "heartbeat" / "tasks" / "main.yml"
 TASK = "Make Heartbeat's shell cluster messages one write each"
-UPSTREAM = HERE.parents[2] / "unit" / "fixtures" / "heartbeat" / "shellfuncs-ha_clustermsg.sh"
+UPSTREAM = HERE.parents[2] / "unit" / "fixtures" / "heartbeat" / "shellfuncs-ha_clustermsg.txt"
 
 SENDERS = 3
 MESSAGES_EACH = 60
@@ -94,13 +94,13 @@ def test_the_expression_finds_the_function_debian_ships():
 
 
 def test_a_rewritten_file_is_left_as_it_is():
-    once, _ = rewritten(UPSTREAM.read_text(encoding="utf-8"))
+    once = rewritten(UPSTREAM.read_text(encoding="utf-8"))[0]
     twice, count = rewritten(once)
     assert (twice, count) == (once, 0)
 
 
 def test_concurrent_messages_arrive_whole(tmp_path):
-    function, _ = rewritten(UPSTREAM.read_text(encoding="utf-8"))
+    function = rewritten(UPSTREAM.read_text(encoding="utf-8"))[0]
     whole, stray = send_and_read(function, tmp_path)
     assert stray == []
     assert whole == SENDERS * MESSAGES_EACH
@@ -109,7 +109,7 @@ def test_concurrent_messages_arrive_whole(tmp_path):
 @pytest.mark.parametrize("size", [4000])
 def test_a_message_near_pipe_buf_is_kept_whole(size, tmp_path):
     """dd collects up to 4096 bytes; a long message is not cut short below that."""
-    function, _ = rewritten(UPSTREAM.read_text(encoding="utf-8"))
+    function = rewritten(UPSTREAM.read_text(encoding="utf-8"))[0]
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     body = "info=" + "x" * (size - 20)

@@ -30,11 +30,14 @@ class FakeHost(object):
 
     def __init__(self):
         self.calls = []
+        self.envs = []  # each call's variables besides the C locale
         self.warnings = []
 
     def run_command(self, module, args, **kwargs):
         assert isinstance(args, list), "argv lists only, never a shell string"
-        assert kwargs.get("environ_update") == C_LOCALE, "the command runner forces the C locale"
+        environ = kwargs.get("environ_update") or {}
+        assert dict((k, environ.get(k)) for k in C_LOCALE) == C_LOCALE, "the command runner forces the C locale"
+        self.envs.append(dict((k, v) for k, v in environ.items() if k not in C_LOCALE))
         self.calls.append(list(args))
         return self.answer(args[0].rsplit("/", 1)[-1], args)
 
