@@ -2112,3 +2112,25 @@ def test_bad_dkms_input_is_refused(tmp_path, case, variables, needle):
     rc, out = run_check("drbd_dkms", variables, tmp_path=tmp_path)
     assert rc != 0, f"{case}: accepted\n{out}"
     assert f"node1: {needle}" in out, f"{case}: the error does not name {needle}\n{out}"
+
+
+# ---------------------------------------------------------------- rolling_kernel_upgrade.yml refusals before any probe
+
+@pytest.mark.parametrize("hosts,extra,needle", [
+    (["node1", "node2"], {"upgrade_cluster_stack": "pacemaker"}, "Pacemaker clusters are not handled yet"),
+    (["node1", "node2", "node3"], {}, "upgrade_hosts must name the two nodes of one cluster"),
+    (["node1", "node2"], {"upgrade_packages": "linux-image-amd64"}, "upgrade_packages a list"),
+], ids=["pacemaker", "three nodes", "packages not a list"])
+def test_the_rolling_upgrade_refuses_what_it_cannot_do(tmp_path, hosts, extra, needle):
+    inventory = {"all": {"vars": {"ansible_connection": "local",
+                                  "ansible_python_interpreter": os.environ.get("CHECK_PYTHON", "auto_silent")},
+                         "children": {"primary_secondary": {"hosts": {h: {} for h in hosts}}}}}
+    inv = tmp_path / "inventory.json"
+    inv.write_text(json.dumps(inventory))
+    playbook = Path(os.environ["ANSIBLE_COLLECTIONS_PATH"]) / "ansible_collections/hacluster/drbd/playbooks"
+    rc, out = ansible_playbook("-i", str(inv), str(playbook / "rolling_kernel_upgrade.yml"),
+                               "-e", json.dumps(extra))
+    assert rc != 0, out
+    assert needle in out, out
+    # Refused before anything ran on a host: no DRBD or Heartbeat probe.
+    assert "Read DRBD's state" not in out, out
