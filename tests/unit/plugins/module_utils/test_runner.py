@@ -47,6 +47,18 @@ def test_argv_lists_only_and_the_c_locale():
         runner.run("drbdadm status")
 
 
+def test_extra_variables_join_the_c_locale_and_show_in_the_record():
+    module = Module((0, "DRBDADM_API_VERSION=1\n", ""))
+    runner = CommandRunner(module)
+    runner.run(["drbdadm", "--version"], env={"DRBD_DRIVER_VERSION_OVERRIDE": "8.4.11", "LC_ALL": "C"})
+    assert module.calls == [(["drbdadm", "--version"],
+                             {"LC_ALL": "C", "LANG": "C", "DRBD_DRIVER_VERSION_OVERRIDE": "8.4.11"}, None)]
+    assert runner.ran == ["DRBD_DRIVER_VERSION_OVERRIDE=8.4.11 LC_ALL=C drbdadm --version"]
+    runner.add_secrets(SECRET)
+    runner.run(["true"], env={"TOKEN": "a b %s" % SECRET})
+    assert runner.ran[-1] == "TOKEN='a b ********' true"
+
+
 def test_a_failure_names_the_first_line_and_masks_secrets():
     module = Module((10, "", "\n" + ECHO + "\nFailure: (102) Local address(port) already in use.\n"))
     runner = runner_for(module, secrets=[SECRET])
