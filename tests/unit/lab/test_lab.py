@@ -218,6 +218,51 @@ class TestLayerKey:
         assert len(report["layers_built"]) == 1
 
 
+class TestLayerPruning:
+    """Layers are pruned least recently used first, beyond SPARE_LAYERS."""
+
+    @staticmethod
+    def cache(tmp_path, monkeypatch):
+        monkeypatch.setattr(lab, "CACHE", tmp_path)
+        (tmp_path / "images" / "base1").mkdir(parents=True)
+        (tmp_path / "images" / "base1" / "manifest.json").write_text("{}")
+        return tmp_path
+
+    @staticmethod
+    def use(tmp_path, key, clock):
+        """A scenario's create: its layer is there (built if missing) and marked used, then the rest pruned."""
+        d = tmp_path / "layers" / key
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "manifest.json").write_text('{"base": "base1"}')
+        os.utime(d / "manifest.json", (clock, clock))
+        lab.prune_layers({key})
+
+    def test_a_full_suite_keeps_every_scenarios_layers_from_run_to_run(self, tmp_path, monkeypatch):
+        root = self.cache(tmp_path, monkeypatch) / "layers"
+        suite = ["drbd", "gfs2", "iscsi-target", "iscsi-initiator", "primary-secondary"]
+        clock = 1_000_000
+        for _ in range(3):
+            for key in suite:
+                clock += 60
+                self.use(tmp_path, key, clock)
+        assert sorted(p.name for p in root.iterdir()) == sorted(suite)
+
+    def test_beyond_the_spare_ones_the_least_recently_used_go(self, tmp_path, monkeypatch):
+        root = self.cache(tmp_path, monkeypatch) / "layers"
+        keys = ["layer%02d" % n for n in range(lab.SPARE_LAYERS + 3)]
+        for clock, key in enumerate(keys, start=1_000_000):
+            self.use(tmp_path, key, clock)
+        # the last one in use, and the SPARE_LAYERS used before it
+        assert sorted(p.name for p in root.iterdir()) == keys[-(lab.SPARE_LAYERS + 1):]
+
+    def test_layers_of_a_base_image_that_is_gone_go_at_once(self, tmp_path, monkeypatch):
+        root = self.cache(tmp_path, monkeypatch) / "layers"
+        (root / "old").mkdir(parents=True)
+        (root / "old" / "manifest.json").write_text('{"base": "base0"}')
+        self.use(tmp_path, "new", 1_000_000)
+        assert [p.name for p in root.iterdir()] == ["new"]
+
+
 class TestNames:
     @pytest.mark.parametrize("name", ["", "Lab", "a" * 40, "../x", "a b"])
     def test_bad_lab_names_are_refused(self, name):
