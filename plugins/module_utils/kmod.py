@@ -141,8 +141,12 @@ def module_problems(info, kernel, name, drbdadm_version_text, expected_dir=None,
     utils_error what drbdadm printed when that call failed."""
     problems = []
     filename = info.get("filename", "")
-    built_for = vermagic_release(info.get("vermagic"))
-    if built_for != kernel:
+    try:
+        built_for = vermagic_release(info.get("vermagic"))
+    except KmodParseError:
+        built_for = None
+        problems.append("%s has an empty vermagic: the kernel it was built for cannot be told" % filename)
+    if built_for is not None and built_for != kernel:
         problems.append("%s was built for kernel %s (vermagic %r), not for %s: that kernel would refuse to load "
                         "it" % (filename, built_for, info.get("vermagic"), kernel))
     if expected_dir and not filename.startswith(expected_dir.rstrip("/") + "/"):

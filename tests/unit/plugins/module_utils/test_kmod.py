@@ -120,3 +120,11 @@ def test_the_user_tools_must_drive_the_modules_release(release, answer, refused)
 def test_missing_user_tools_are_a_problem():
     info = kmod.parse_modinfo(fixture("modinfo-dkms-installed-6.1.0-57.txt"))
     assert "install drbd-utils" in kmod.module_problems(info, KERNEL, "drbd", None)[0]
+
+
+def test_an_empty_vermagic_is_a_problem_not_a_crash():
+    info = kmod.parse_modinfo(fixture("modinfo-dkms-installed-6.1.0-57.txt").replace(
+        "vermagic:       6.1.0-57-amd64 SMP preempt mod_unload modversions ", "vermagic:"))
+    problems = kmod.module_problems(info, KERNEL, "drbd", fixture("drbdadm-version-override-8.4.11.txt"))
+    assert problems == ["/lib/modules/6.1.0-57-amd64/updates/dkms/drbd.ko has an empty vermagic: the kernel it "
+                        "was built for cannot be told"]
