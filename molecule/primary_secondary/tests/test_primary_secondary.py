@@ -31,12 +31,21 @@ DEADTIME = 10          # heartbeat_deadtime in molecule.yml
 TAKEOVER_MARGIN = 120
 
 
+# One look at a node, one command: does it serve the whole group (file system
+# mounted, cluster IP, smbd), and does Heartbeat run there.
+PROBE = (f"s=; findmnt -n {MOUNT} >/dev/null && ip -br addr | grep -q '{CLUSTER_IP}/' && "
+         "systemctl is-active --quiet smbd && s=serves; h=; systemctl is-active --quiet heartbeat && h=heartbeat; "
+         "echo \"$s $h\"")
+
+
+def probe_words(node) -> set[str]:
+    out = node.run(PROBE)
+    return set(out.stdout.split()) if out.rc == 0 else set()
+
+
 def serves(node) -> bool:
-    """node holds the whole group: DRBD Primary, file system mounted, cluster IP, smbd."""
-    mounted = node.run(f"findmnt -n {MOUNT}").rc == 0
-    has_ip = CLUSTER_IP in node.check_output("ip -br addr")
-    smbd = node.run("systemctl is-active --quiet smbd").rc == 0
-    return mounted and has_ip and smbd
+    """node holds the whole group: file system (on DRBD, Primary) mounted, cluster IP, smbd."""
+    return "serves" in probe_words(node)
 
 
 def idle(node) -> bool:
@@ -252,18 +261,12 @@ def test_check_mode_on_a_converged_cluster_changes_nothing():
     assert "lab-drbd-secret-5e1d77" not in out
 
 
-# One probe of a node: does it serve the whole group, and does Heartbeat run there ("" when unreachable).
-PROBE = (f"s=; findmnt -n {MOUNT} >/dev/null && ip -br addr | grep -q '{CLUSTER_IP}/' && "
-         "systemctl is-active --quiet smbd && s=serves; h=; systemctl is-active --quiet heartbeat && h=heartbeat; "
-         "echo \"$s $h\"")
-
-
 def probe(node) -> set[str]:
+    """probe_words, and nothing from a node that does not answer (rebooting)."""
     try:
-        out = node.run(PROBE)
+        return probe_words(node)
     except Exception:  # pylint: disable=broad-exception-caught  # a rebooting node answers nothing
         return set()
-    return set(out.stdout.split()) if out.rc == 0 else set()
 
 
 def outages(samples: list[tuple[float, bool]]) -> list[float]:
