@@ -59,6 +59,20 @@ FENCE_PORT_NAME = "org.hacluster.lab.fence"
 # Xen's PV dom0 needs this CPU model under TCG (LAB-NOTES); plain guests are
 # happy with it too, so one model serves every scenario.
 TCG_CPU = "qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt"
+# A scenario's own extra repository (`up --extra-repo`): a second read-only
+# disk, mounted by label and offered to APT beside the base one. The fstab
+# line and the source stay in the node (and in a layer made from it), so that
+# later boots mount it by themselves.
+EXTRA_READY = (
+    "; grep -q '^LABEL=labextra ' /etc/fstab || "
+    "echo 'LABEL=labextra /srv/lab-extra ext4 ro,nofail,x-systemd.device-timeout=120s 0 0' >> /etc/fstab"
+    "; mkdir -p /srv/lab-extra && { mountpoint -q /srv/lab-extra || mount /srv/lab-extra; }"
+    " && echo 'deb [trusted=yes] file:/srv/lab-extra ./' > /etc/apt/sources.list.d/lab-extra.list"
+)
+
+
+def ready_check(state: dict) -> str:
+    return READY_CHECK + (EXTRA_READY if state.get("extra_repo") else "")
 
 
 class LabError(Exception):
@@ -282,6 +296,67 @@ def build_image(rebuild: bool = False) -> Path:
         raise
 
 
+EXTRA_VERSION = "1"  # bump when build_extra_repo() changes what it produces
+
+
+def extra_repo_image(img: Path, packages: Path) -> Path:
+    """Where the extra repository for this package list and base image lives:
+    keyed by both, so that a new list or a new base builds it again."""
+    h = hashlib.sha256()
+    for part in (EXTRA_VERSION, img.name, "\n".join(read_list(packages))):
+        h.update(part.encode() + b"\0")
+    return CACHE / "extra" / h.hexdigest()[:16] / "repo.img"
+
+
+def build_extra_repo(img: Path, packages: Path) -> dict:
+    """A scenario's own offline repository: the listed packages with what they
+    need beyond the base image (resolved against the image's dpkg status with
+    the host's Debian source), on a disk image of its own. The base image and
+    its repository stay as they are, and so every other scenario's layers."""
+    final = extra_repo_image(img, packages)
+    if final.exists():
+        return {"key": final.parent.name, "built": False}
+    need("apt-get", "debugfs", "apt-ftparchive", "mkfs.ext4")
+    final.parent.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".build-{final.parent.name}-", dir=final.parent.parent))
+    started = time.monotonic()
+    try:
+        log(f"building extra repository {final.parent.name} from {packages.name} (cached afterwards)")
+        for sub in ("lists/partial", "archives/partial", "cache", "sources"):
+            (work / sub).mkdir(parents=True)
+        run(["debugfs", "-R", f"dump /var/lib/dpkg/status {work / 'status'}", str(img / "base.raw")])
+        source = Path(host_debian_sources()[0])
+        name = source.name if source.suffix in (".list", ".sources") else "debian.list"
+        shutil.copy(source, work / "sources" / name)
+        apt = ["apt-get", "-q", "-y", "-o", f"Dir::State::status={work / 'status'}",
+               "-o", f"Dir::State::Lists={work / 'lists'}", "-o", f"Dir::Cache={work / 'cache'}",
+               "-o", f"Dir::Cache::archives={work / 'archives'}", "-o", "Dir::Etc::SourceList=/dev/null",
+               "-o", f"Dir::Etc::SourceParts={work / 'sources'}", "-o", "Debug::NoLocking=true",
+               "-o", "APT::Install-Recommends=false"]
+        run(apt + ["update"])
+        run(apt + ["install", "--download-only", *read_list(packages)])
+        repo = work / "repo"
+        repo.mkdir()
+        debs = sorted((work / "archives").glob("*.deb"))
+        for deb in debs:
+            shutil.move(str(deb), repo / deb.name)
+        with open(repo / "Packages", "w") as fh:
+            subprocess.run(["apt-ftparchive", "packages", "."], cwd=repo, stdout=fh, check=True)
+        (repo / "Release").write_text(run(["apt-ftparchive", "release", "."], cwd=repo).stdout)
+        size_mib = int(sum(p.stat().st_size for p in repo.iterdir()) / 2**20 * 1.2) + 32
+        run(["mkfs.ext4", "-q", "-F", "-L", "labextra", "-d", str(repo), str(work / "repo.img"), f"{size_mib}M"])
+        final.parent.mkdir(exist_ok=True)
+        (work / "repo.img").rename(final)
+        report = {"key": final.parent.name, "built": True, "packages": len(debs), "mib": size_mib,
+                  "seconds": round(time.monotonic() - started, 1)}
+        (final.parent / "manifest.json").write_text(json.dumps({**report, "list": packages.name,
+                                                                "base": img.name}, indent=2) + "\n")
+        log(f"extra repository {final.parent.name} built: {len(debs)} packages, {size_mib} MiB")
+        return report
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def prune_images(keep: str, spare: int = 0) -> None:
     """Drop cached images of other recipes (each takes about 1.5 GB), but
     the `spare` most recent ones, so switching branches back and forth is cheap."""
@@ -468,6 +543,13 @@ def qemu_argv(state: dict, node: str) -> list[str]:
     argv += [
         "-drive", f"if=none,id=repo,file={img / 'repo.img'},format=raw,read-only=on",
         "-device", "virtio-blk-pci,drive=repo,serial=labrepo",
+    ]
+    if state.get("extra_repo"):
+        argv += [
+            "-drive", f"if=none,id=extra,file={state['extra_repo']},format=raw,read-only=on",
+            "-device", "virtio-blk-pci,drive=extra,serial=labextra",
+        ]
+    argv += [
         # One small disk shared by all VMs, for SBD and similar shared-disk fencing.
         "-drive", f"if=none,id=shared,file={d / 'shared.img'},format=raw,cache=none,file.locking=off",
         "-device", "virtio-blk-pci,drive=shared,serial=labshared,share-rw=on",
@@ -540,7 +622,7 @@ def wait_ssh(state: dict, nodes: list[str], timeout: float) -> dict[str, float]:
             # Ready means ssh answers and the offline repository is mounted
             # (udev under TCG can be slower than the first ssh login).
             try:
-                proc = subprocess.run(ssh_base(state, node) + [READY_CHECK], capture_output=True, timeout=30,
+                proc = subprocess.run(ssh_base(state, node) + [ready_check(state)], capture_output=True, timeout=30,
                                       check=False)
             except subprocess.TimeoutExpired:
                 # Early in a boot sshd can answer while the repository's disk
@@ -795,6 +877,7 @@ def boot(args, nodes: list[str], img: Path, accel: str, inventory_path: Path, la
         "cpus": args.cpus, "memory": args.memory, "networks": args.networks,
         "groups": args.group or [], "node_groups": node_groups(args, nodes), "nodes": {}, "inventory": None,
         "layers": {n: str(p) for n, p in layers.items()},
+        "extra_repo": str(extra_repo_image(img, Path(args.extra_repo))) if getattr(args, "extra_repo", None) else None,
     }
     try:
         for idx, node in enumerate(nodes, start=1):
@@ -848,6 +931,8 @@ def cmd_up(args) -> None:
     t_image = time.monotonic() - t0
     accel = probe_accel(img)
     layers, layer_report = {}, {}
+    if args.extra_repo:
+        layer_report["extra_repo"] = build_extra_repo(img, Path(args.extra_repo))
     if args.layer_playbook:
         layers, layer_report = ensure_layers(args, nodes, img, accel)
     inv_path = Path(args.inventory).resolve() if args.inventory else lab_dir(args.name) / "inventory.yml"
@@ -874,7 +959,32 @@ JINJA = re.compile(r"{{(.*?)}}", re.S)
 NAME = re.compile(r"\b[a-z_][a-z0-9_]*\b")
 
 
-def layer_key(base_key: str, playbook: Path, groups: list[str], group_vars: Path | None) -> str:
+ROLE_REF = re.compile(r"\bhacluster\.drbd\.([a-z_][a-z0-9_]*)\b")
+
+
+def layer_files(playbook: Path) -> list[Path]:
+    """The files of LAYER_FILES that can decide what `playbook` installs: the
+    install playbook, and the install tasks and package lists of the roles it
+    names, and of the roles those install tasks name in turn. A new role's
+    install tasks thus rebuild only the layers that install it."""
+    roles: set[str] = set()
+    todo = set(ROLE_REF.findall(playbook.read_text()))
+    while todo:
+        role = todo.pop()
+        roles.add(role)
+        install = COLLECTION / "roles" / role / "tasks" / "install.yml"
+        if install.is_file():
+            todo.update(set(ROLE_REF.findall(install.read_text())) - roles)
+    out = []
+    for path in sorted({p for pattern in LAYER_FILES for p in COLLECTION.glob(pattern) if p.is_file()}):
+        parts = path.relative_to(COLLECTION).parts
+        if parts[0] != "roles" or parts[1] in roles:
+            out.append(path)
+    return out
+
+
+def layer_key(base_key: str, playbook: Path, groups: list[str], group_vars: Path | None,
+              extra_repo: str = "") -> str:
     """Hash of what decides a layer's packages: the base image, the install
     playbook, the roles' install tasks and package lists, the node's groups,
     and the values (role defaults, then the node's group_vars) of every
@@ -885,8 +995,10 @@ def layer_key(base_key: str, playbook: Path, groups: list[str], group_vars: Path
     h = hashlib.sha256()
     for part in (LAYER_VERSION, base_key, playbook.name, playbook.read_text(), " ".join(sorted(groups))):
         h.update(part.encode() + b"\0")
+    if extra_repo:
+        h.update(b"extra-repo\0" + extra_repo.encode() + b"\0")
     names: set[str] = set()
-    for path in sorted({p for pattern in LAYER_FILES for p in COLLECTION.glob(pattern) if p.is_file()}):
+    for path in layer_files(playbook):
         text = path.read_text()
         h.update(str(path.relative_to(COLLECTION)).encode() + b"\0" + text.encode() + b"\0")
         names.update(n for expr in JINJA.findall(text) for n in NAME.findall(expr))
@@ -923,7 +1035,8 @@ def ensure_layers(args, nodes: list[str], img: Path, accel: str) -> tuple[dict[s
     # A node in no inventory group gets nothing from the install playbook (a
     # bench's client, say): it boots from the base image and builds nothing.
     layered = [n for n in nodes if groups[n]]
-    keys = {n: layer_key(img.name, playbook, groups[n], group_vars) for n in layered}
+    extra = extra_repo_image(img, Path(args.extra_repo)).parent.name if args.extra_repo else ""
+    keys = {n: layer_key(img.name, playbook, groups[n], group_vars, extra) for n in layered}
     missing = sorted({k for k in keys.values() if not layer_ready(k)})
     report = {"layers": keys, "layers_built": missing}
     if missing:
@@ -1180,6 +1293,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--layer-playbook", help="boot each VM from a cached disk layer made by this install "
                    "playbook for the VM's groups (built first when missing)")
     s.add_argument("--layer-group-vars", help="group_vars directory the install playbook runs with")
+    s.add_argument("--extra-repo", help="package list (one per line) offered from a second offline repository, "
+                   "built once per list and base image")
     s.add_argument("--inventory", help="where to write the YAML inventory")
     s.add_argument("--instance-config", help="also write a Molecule instance config here")
     s.add_argument("--timeout", type=float, default=600, help="seconds to wait for ssh")

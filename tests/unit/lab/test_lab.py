@@ -135,7 +135,7 @@ class TestLayerKey:
     @pytest.fixture
     def collection(self, tmp_path, monkeypatch):
         for rel, text in {
-            "playbooks/install.yml": "- hosts: all\n",
+            "playbooks/install.yml": "- hosts: all\n  roles: [hacluster.drbd.samba]\n",
             "roles/samba/tasks/install.yml":
                 "name: \"{{ __samba_packages + samba_extra_packages + (['winbind'] if samba_winbind else []) }}\"\n",
             "roles/samba/vars/main.yml": "__samba_packages: [samba]\n",
@@ -198,6 +198,33 @@ class TestLayerKey:
         (collection / "gv" / "hacluster").write_text("heartbeat_deadtime: 5\n")
         assert self.key(collection) == moved
 
+    def test_only_the_roles_a_playbook_reaches_count(self, collection):
+        """A role that the install playbook does not name, directly or through
+        another role's install tasks, leaves its layers as they are."""
+        before = self.key(collection)
+        lxc = collection / "roles" / "lxc" / "tasks" / "install.yml"
+        lxc.parent.mkdir(parents=True)
+        lxc.write_text("name: lxc\n")
+        assert self.key(collection) == before
+        own = collection / "playbooks" / "install_lxc.yml"
+        own.write_text("- hosts: all\n  roles: [hacluster.drbd.topo]\n")
+        topo = collection / "roles" / "topo" / "tasks" / "install.yml"
+        topo.parent.mkdir(parents=True)
+        topo.write_text("include_role: {name: hacluster.drbd.lxc}\n")
+        reached = [p.relative_to(collection).as_posix() for p in lab.layer_files(own)]
+        assert reached == ["playbooks/install.yml", "roles/lxc/tasks/install.yml", "roles/topo/tasks/install.yml"]
+        first = lab.layer_key("base1", own, ["hacluster"], None)
+        lxc.write_text("name: [lxc, apparmor]\n")
+        assert lab.layer_key("base1", own, ["hacluster"], None) != first
+        assert self.key(collection) == before
+
+    def test_an_extra_repository_gives_another_key(self, collection):
+        plain = self.key(collection)
+        pb = collection / "playbooks" / "install.yml"
+        with_extra = lab.layer_key("base1", pb, ["hacluster", "primary_secondary"], collection / "gv", "abc")
+        assert with_extra != plain
+        assert lab.layer_key("base1", pb, ["hacluster", "primary_secondary"], collection / "gv", "abd") != with_extra
+
     def test_other_groups_or_base_image_give_another_key(self, collection):
         assert self.key(collection) != self.key(collection, groups=("iscsi_initiator",))
         assert self.key(collection) != self.key(collection, base="base2")
@@ -210,7 +237,7 @@ class TestLayerKey:
         monkeypatch.setattr(lab.os, "utime", lambda path: None)
         monkeypatch.setattr(lab, "build_layers", lambda args, nodes, *rest: built.append(nodes))
         args = SimpleNamespace(layer_playbook=str(collection / "playbooks" / "install.yml"),
-                               layer_group_vars=str(collection / "gv"), group=None,
+                               layer_group_vars=str(collection / "gv"), group=None, extra_repo=None,
                                node_group=["node1=hacluster,primary_secondary", "node2=hacluster,primary_secondary"])
         layers, report = lab.ensure_layers(args, ["node1", "node2", "client1"], Path("/cache/base1"), "tcg")
         assert sorted(layers) == ["node1", "node2"]
