@@ -90,7 +90,7 @@ SYSTEM_DIRECTORIES = frozenset((
 SYSTEM_TREES = ("/bin/", "/boot/", "/dev/", "/etc/", "/lib/", "/lib32/", "/lib64/", "/libx32/", "/proc/", "/run/",
                 "/sbin/", "/sys/", "/usr/")
 SAMBA_RESERVED_SHARES = frozenset(("global", "homes", "printers", "ipc$"))
-TOPOLOGY_GROUPS = ("primary_secondary", "iscsi_target", "iscsi_initiator", "dual_primary_gfs2")
+TOPOLOGY_GROUPS = ("primary_secondary", "iscsi_target", "iscsi_initiator", "dual_primary_gfs2", "containers")
 
 
 def show(value):
@@ -988,6 +988,8 @@ def check_primary_secondary(inp):
     res = single_resource(inp, "primary_secondary_resource")
     device = derived_device(inp, "primary_secondary_device", res)
     _two_hosts(inp, "primary_secondary")
+    _bools(inp, "primary_secondary_samba")
+    samba = inp.get("primary_secondary_samba", True) is not False
     inp.optional("primary_secondary_fstype", choice_error, ("ext3", "ext4"))
     inp.optional("primary_secondary_label", word_error, re.compile(r"[A-Za-z0-9_.-]{0,16}"),
                  "an ext file system label (at most 16 letters, digits and _ . -)", True)
@@ -995,8 +997,13 @@ def check_primary_secondary(inp):
     if mount is not None and "::" in mount:
         inp.problem("primary_secondary_mount", "holds ::, which separates haresources' fields")
     prefix = inp.optional("primary_secondary_cluster_ip_prefix", int_error, 1, 32)
-    ip = inp.require("primary_secondary_cluster_ip", cluster_ip_error, prefix)
-    if ip is not None and ip_address(ip).version != 4:
+    # Samba's clients need an address that moves with the share; without
+    # Samba (containers bring addresses of their own) the address is optional.
+    if samba or inp.get("primary_secondary_cluster_ip", "") not in ("", MISSING):
+        ip = inp.require("primary_secondary_cluster_ip", cluster_ip_error, prefix)
+    else:
+        ip = ""
+    if ip and ip_address(ip).version != 4:
         inp.problem("primary_secondary_cluster_ip", "%s: Heartbeat's IPaddr2 here takes an IPv4 address" % ip)
     inp.optional("primary_secondary_cluster_ip_interface", interface_error)
     agent = inp.get("primary_secondary_ip_agent", "IPaddr2")
@@ -1006,25 +1013,32 @@ def check_primary_secondary(inp):
         inp.problem("primary_secondary_preferred_node", "%s is not one of the play's nodes %s"
                     % (show(preferred), show(inp.play_hosts)))
     _bools(inp, "primary_secondary_share_writable")
+    extra = inp.items("primary_secondary_resources")
     if res is not None:
         nodes = res.get("nodes", inp.get("drbd_nodes", inp.play_hosts))
         if isinstance(nodes, list) and sorted(nodes) != sorted(inp.play_hosts):
             inp.problem("drbd_resources[%s].nodes" % res["name"], "%s are not the topology's nodes %s"
                         % (show(nodes), show(inp.play_hosts)))
     drbd = check_drbd(inp)
-    groups = [{"node": preferred, "resources": [
+    resources = [
         {"agent": "drbddisk", "args": [res["name"] if res else ""]},
-        {"agent": "Filesystem", "args": [device or "", mount or "", inp.get("primary_secondary_fstype", "ext4")]},
-        {"agent": agent, "args": ["%s/%s/%s" % (ip, inp.get("primary_secondary_cluster_ip_prefix", 24),
-                                                inp.get("primary_secondary_cluster_ip_interface", "eth0"))]},
-        "smbd"]}]
+        {"agent": "Filesystem", "args": [device or "", mount or "", inp.get("primary_secondary_fstype", "ext4")]}]
+    if ip:
+        resources.append({"agent": agent, "args": ["%s/%s/%s" % (
+            ip, inp.get("primary_secondary_cluster_ip_prefix", 24),
+            inp.get("primary_secondary_cluster_ip_interface", "eth0"))]})
+    resources += extra
+    if samba:
+        resources.append("smbd")
+    groups = [{"node": preferred, "resources": resources}]
     # The group is checked only when its parts are: a bad part is reported once, under its own name.
-    parts_good = res is not None and device and mount and ip and preferred in inp.play_hosts
+    parts_good = res is not None and device and mount and ip is not None and preferred in inp.play_hosts
     hb = check_heartbeat(inp.with_values(heartbeat_nodes=list(inp.play_hosts),
                                          heartbeat_resource_groups=groups if parts_good else []))
-    share = {"name": inp.get("primary_secondary_share_name", "share"), "path": mount or "/srv/share"}
-    check_samba(inp.with_values(samba_shares=[share]), share_label="primary_secondary_share_name")
-    if ip is not None:
+    if samba:
+        share = {"name": inp.get("primary_secondary_share_name", "share"), "path": mount or "/srv/share"}
+        check_samba(inp.with_values(samba_shares=[share]), share_label="primary_secondary_share_name")
+    if ip:
         taken = set(own_addresses(inp))
         for link in inp.get("heartbeat_links", []) if isinstance(inp.get("heartbeat_links"), list) else []:
             if isinstance(link, dict) and isinstance(link.get("addresses"), list):
@@ -1054,6 +1068,95 @@ def cluster_primary_secondary(views, problems, host_of):
     cluster_service_ip(views, problems, "primary_secondary_cluster_ip")
     cluster_heartbeat({h: v["heartbeat"] for h, v in views.items()}, problems, host_of)
     cluster_drbd({h: v["drbd"] for h, v in views.items()}, problems, host_of)
+
+
+# ---------------------------------------------------------------------------
+# LXC containers, and containers on DRBD under Heartbeat (seed 002's OpenVZ)
+# ---------------------------------------------------------------------------
+
+_CONTAINER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_LXC_KEY_RE = re.compile(r"lxc(\.[a-z0-9_]+)+")
+_TEMPLATE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+LXC_CONTAINER_KEYS = ("name", "template", "template_options", "config")
+# The Heartbeat resource script the lxc role writes (resource.d/LXC NAME).
+LXC_HEARTBEAT_AGENT = "LXC"
+
+
+def check_lxc(inp):
+    """The lxc role's input; returns the containers' names."""
+    path = inp.optional("lxc_path", mount_point_error)
+    if path is not None and "::" in path:
+        inp.problem("lxc_path", "holds ::, which separates haresources' fields")
+    _bools(inp, "lxc_cluster_managed")
+    managed = inp.get("lxc_cluster_managed", False) is True
+    inp.optional("lxc_stop_timeout", int_error, 5, 3600)
+    for index, package in enumerate(inp.items("lxc_extra_packages")):
+        inp.check("lxc_extra_packages[%d]" % index, package_error(package))
+    names = []
+    for index, entry in enumerate(inp.items("lxc_containers", kind=dict)):
+        label = "lxc_containers[%d]" % index
+        inp.unknown_keys(label, entry, LXC_CONTAINER_KEYS)
+        name = entry.get("name", MISSING)
+        if name is MISSING:
+            inp.problem(label + ".name", "is not set")
+        elif inp.check(label + ".name", word_error(name, _CONTAINER_RE,
+                                                   "a container name (letters, digits, _ . -; at most 64)")):
+            names.append(name)
+        if "template" in entry:
+            inp.check(label + ".template", word_error(entry["template"], _TEMPLATE_RE, "an LXC template name"))
+        options = entry.get("template_options", [])
+        if not isinstance(options, list):
+            inp.problem(label + ".template_options", "must be a list of arguments, not %s" % show(options))
+        else:
+            for onum, option in enumerate(options):
+                inp.check("%s.template_options[%d]" % (label, onum), text_error(option))
+        config = entry.get("config", {})
+        if not isinstance(config, dict):
+            inp.problem(label + ".config", "must be a dictionary of LXC keys, not %s" % show(config))
+            continue
+        for key, value in config.items():
+            where = "%s.config[%s]" % (label, key)
+            if not isinstance(key, str) or not _LXC_KEY_RE.fullmatch(key):
+                inp.problem(where, "is not an LXC configuration key (lxc.section.name)")
+                continue
+            text = str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+            inp.check(where, text_error(text, empty=True))
+            if managed and key == "lxc.start.auto" and str(value).strip() not in ("0", ""):
+                inp.problem(where, "starts the container at boot, but Heartbeat starts it on the node that holds "
+                            "the data: started at boot as well, it would run on both nodes at once")
+            if key == "lxc.rootfs.path" and path is not None and not str(value).rsplit(":", maxsplit=1)[-1].startswith(
+                    path.rstrip("/") + "/"):
+                inp.problem(where, "%s is not below lxc_path %s, so it would not move with the container's "
+                            "configuration" % (show(value), path))
+    _unique(inp, "lxc_containers", names, "the container name")
+    # The keys the role writes into each container's configuration; under a
+    # cluster every container also gets lxc.start.auto = 0.
+    settings = []
+    for entry in inp.items("lxc_containers", kind=dict):
+        config = entry.get("config", {}) if isinstance(entry.get("config", {}), dict) else {}
+        if managed:
+            config = dict(config, **{"lxc.start.auto": 0})
+        settings += [{"name": entry.get("name"), "key": k, "value": v} for k, v in config.items()]
+    inp.facts["__lxc_settings"] = settings
+    return names
+
+
+def check_containers(inp):
+    """Seed 002's topology today: LXC containers, their configuration and root
+    file systems on the primary/secondary topology's DRBD file system, started
+    by Heartbeat after DRBD and the mount, in place of the Samba share."""
+    names = check_lxc(inp.with_values(lxc_cluster_managed=True))
+    mount = inp.get("primary_secondary_mount", "/srv/share")
+    path = inp.get("lxc_path", "/var/lib/lxc")
+    if isinstance(mount, str) and isinstance(path, str) and not mount_point_error(mount) and not (
+            path.rstrip("/") == mount.rstrip("/") or path.startswith(mount.rstrip("/") + "/")):
+        inp.problem("lxc_path", "%s is not on the replicated file system (primary_secondary_mount %s): the "
+                    "containers would stay behind on a fail-over" % (path, mount))
+    if not names:
+        inp.problem("lxc_containers", "lists no container; the topology moves containers")
+    inp.facts["__containers_resources"] = [{"agent": LXC_HEARTBEAT_AGENT, "args": [n]} for n in names]
+    return check_primary_secondary(inp.with_values(
+        primary_secondary_samba=False, primary_secondary_resources=inp.facts["__containers_resources"]))
 
 
 # ---------------------------------------------------------------------------
@@ -1658,6 +1761,8 @@ TOPOLOGIES = {
     "iscsi_initiator": (check_iscsi_initiator, None, ("iscsi_initiator",)),
     "dual_primary_gfs2": (check_dual_primary_gfs2, cluster_dual_primary_gfs2, ("drbd", "pacemaker", "dual_primary_gfs2")),
     "drbd_dkms": (check_drbd_dkms, None, ("drbd_dkms",)),
+    "lxc": (check_lxc, None, ("lxc",)),
+    "containers": (check_containers, cluster_primary_secondary, ("drbd", "heartbeat", "primary_secondary", "lxc")),
 }
 
 # Variables never shown and never copied into a view.
@@ -1668,7 +1773,7 @@ INVENTORY_VARIABLES = ("drbd_address", "drbd_disks", "hacluster_cluster_address"
 ROLE_PREFIXES = {"base": "base_", "drbd": "drbd_", "heartbeat": "heartbeat_", "samba": "samba_",
                  "pacemaker": "pacemaker_", "primary_secondary": "primary_secondary_",
                  "iscsi_target": "iscsi_target_", "iscsi_initiator": "iscsi_initiator_",
-                 "dual_primary_gfs2": "dual_primary_gfs2_", "drbd_dkms": "drbd_dkms_"}
+                 "dual_primary_gfs2": "dual_primary_gfs2_", "drbd_dkms": "drbd_dkms_", "lxc": "lxc_"}
 
 
 def variable_names(topology, available):

@@ -53,7 +53,7 @@ options:
     type: str
     required: true
     choices: [inventory, base, drbd, heartbeat, samba, pacemaker, primary_secondary, iscsi_target, iscsi_initiator,
-      dual_primary_gfs2, drbd_dkms]
+      dual_primary_gfs2, drbd_dkms, lxc, containers]
   stage:
     description: V(host) reads one host's variables; V(cluster) collects every host's and fails on any problem.
     type: str

@@ -58,7 +58,15 @@ consensus, 1.2 times the token), the fencing it took and 1.5 times the bare take
                       and 64 MiB direct writes through GFS2 against ext4 made
                       afterwards on the same DRBD device
 
-BENCH_SKIP_DRBD=1, BENCH_SKIP_PS=1, BENCH_SKIP_ISCSI=1, BENCH_SKIP_GFS2=1 leave a part out;
+    ct_*              the containers topology (molecule/containers's variables and
+                      playbooks) on two VMs and a client: first converge,
+                      re-run, and the longest gap between successful reads of
+                      a file over HTTP from the container by the client polling
+                      every 0.2 s, for a planned switch-over (hb_standby) and
+                      for a crash of the active node (fenced, then taken over)
+
+BENCH_SKIP_DRBD=1, BENCH_SKIP_PS=1, BENCH_SKIP_ISCSI=1, BENCH_SKIP_GFS2=1, BENCH_SKIP_CONTAINERS=1 leave a part
+out;
 BENCH_SKIP_TOPOLOGIES=1 leaves out both topologies; BENCH_CONVERGE_ONLY=1
 measures only the playbook runs of each part. The strategy is the Makefile's
 (Mitogen unless MITOGEN=0) and is printed with the figures.
@@ -191,6 +199,21 @@ done >/root/reads.log
 """
 
 
+# The containers topology's client reads a file from the container's web server every 0.2 s.
+HTTP_READER = """#!/bin/sh
+while :; do
+    t=$(date +%s.%N)
+    if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2).read()' \\
+            "http://$1/payload" 2>/dev/null; then
+        echo "$t ok"
+    else
+        echo "$t fail"
+    fi
+    sleep 0.2
+done >/root/http-reads.log
+"""
+
+
 def longest_gap(log: str) -> float:
     """Longest time between two successful reads in the reader's log."""
     oks = [float(line.split()[0]) for line in log.splitlines() if line.endswith(" ok")]
@@ -239,9 +262,10 @@ def wait_until(what: str, predicate, timeout: float = 600) -> None:
 
 def probe_during(name: str, client: str, probe: str, arg: str, fault, until, settle: float = 10,
                  poll: float = 1) -> str:
-    """Run the probe script `probe` (READER or WRITER) on `client` as a transient unit, run `fault`, wait for
-    `until()` and `settle` seconds more, and return the probe's log."""
-    unit, log = ("bench-reader", "/root/reads.log") if probe is READER else ("bench-writer", "/root/writes.log")
+    """Run the probe script `probe` (READER, HTTP_READER or WRITER) on `client` as a transient unit, run `fault`,
+    wait for `until()` and `settle` seconds more, and return the probe's log."""
+    unit, log = {READER: ("bench-reader", "/root/reads.log"), HTTP_READER: ("bench-http", "/root/http-reads.log"),
+                 WRITER: ("bench-writer", "/root/writes.log")}[probe]
     script = base64.b64encode(probe.encode()).decode()
     lab_ssh(name, client, f"rm -f {log}; systemctl stop {unit} 2>/dev/null; "
             f"systemctl reset-failed {unit} 2>/dev/null; true", check=False)
@@ -333,6 +357,59 @@ def bench_primary_secondary(figures: dict) -> None:
         heartbeat_timeline(name, ["node2"], began["crash"], "node2", figures, "ps_crash_failover")
         figures["ps_heartbeat_deadtime_s"] = group_vars["hacluster"]["heartbeat_deadtime"]
         bare_ps(figures, name, ip, active="node2", peer="node1")
+    finally:
+        timed(["down", "--name", name])
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def container_runs(name: str, client: str, node: str, ip: str) -> bool:
+    """The container answers `client` at `ip`, and runs on `node` (read from the client first, as share_moved)."""
+    if "ok" not in lab_ssh(name, client, "python3 -c 'import urllib.request; urllib.request.urlopen("
+                           f"\"http://{ip}/payload\", timeout=3).read()' && echo ok", check=False):
+        return False
+    return "RUNNING" in lab_ssh(name, node, "lxc-info -s -n web", check=False)
+
+
+def bench_containers(figures: dict) -> None:
+    """The containers topology (molecule/containers): converge, then the container's outage seen by a client for
+    a planned switch-over (hb_standby) and a crash of the active node (fenced, then taken over)."""
+    name = "benchct"
+    scenario = ROOT / "molecule" / "containers"
+    tmp = Path(tempfile.mkdtemp(prefix="hacluster-bench-"))
+    try:
+        group_vars, env = scenario_inventory(scenario, tmp)
+        ip = group_vars["hacluster"]["lxc_containers"][0]["config"]["lxc.net.0.ipv4.address"].split("/")[0]
+        www = group_vars["hacluster"]["lxc_path"] + "/web/rootfs/srv/www"
+        timed(["up", "--name", name, "--node", "node1", "--node", "node2", "--node", "client",
+               "--node-group", "node1=hacluster,containers", "--node-group", "node2=hacluster,containers",
+               "--disks", "1", "--disk-size", "256M", "--inventory", str(tmp / "hosts.yml"),
+               "--layer-playbook", str(scenario / "install.yml"), "--layer-group-vars", str(tmp / "group_vars"),
+               "--extra-repo", str(scenario / "extra-packages.txt")])
+        figures["ct_first_converge_s"], dummy = playbook(str(tmp), scenario / "converge.yml", env)
+        figures["ct_rerun_s"], out = playbook(str(tmp), scenario / "converge.yml", env)
+        figures["ct_rerun_changed"] = sum(int(n) for n in re.findall(r"changed=(\d+)", out))
+        if CONVERGE_ONLY:
+            return
+        lab_ssh(name, "node1", f"dd if=/dev/urandom of={www}/payload bs=1M count=1 status=none && sync")
+        wait_until("the container to answer from node1", lambda: container_runs(name, "client", "node1", ip), 300)
+        began: dict[str, float] = {}
+
+        def standby():
+            began["standby"] = time.time()
+            lab_ssh(name, "node1", HB_STANDBY)
+
+        figures["ct_standby_switchover_outage_s"] = longest_gap(probe_during(
+            name, "client", HTTP_READER, ip, standby, lambda: container_runs(name, "client", "node2", ip), poll=3))
+        heartbeat_timeline(name, ["node1", "node2"], began["standby"], "node2", figures, "ct_standby_switchover")
+
+        def crash():
+            began["crash"] = time.time()
+            timed(["fault", "--name", name, "poweroff", "node2"])
+
+        figures["ct_crash_failover_outage_s"] = longest_gap(probe_during(
+            name, "client", HTTP_READER, ip, crash, lambda: container_runs(name, "client", "node1", ip), poll=3))
+        heartbeat_timeline(name, ["node1"], began["crash"], "node1", figures, "ct_crash_failover")
+        figures["ct_heartbeat_deadtime_s"] = group_vars["hacluster"]["heartbeat_deadtime"]
     finally:
         timed(["down", "--name", name])
         shutil.rmtree(tmp, ignore_errors=True)
@@ -756,6 +833,8 @@ def main() -> int:
             bench_iscsi(figures)
         if os.environ.get("BENCH_SKIP_GFS2") != "1":
             bench_gfs2(figures)
+        if os.environ.get("BENCH_SKIP_CONTAINERS") != "1":
+            bench_containers(figures)
     width = max(len(k) for k in figures)
     print("lab figures")
     for key, value in figures.items():

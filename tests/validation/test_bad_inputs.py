@@ -240,6 +240,66 @@ def test_bad_primary_secondary_input_is_refused(tmp_path, case, variables, needl
     assert needle in out, f"{case}: the error does not name {needle}\n{out}"
 
 
+# ---------------------------------------------------------------- containers (seed 002: LXC on DRBD under Heartbeat)
+
+WEB = {"name": "web", "template": "busybox",
+       "config": {"lxc.net.0.type": "macvlan", "lxc.net.0.link": "eth1", "lxc.net.0.ipv4.address": "192.0.2.80/24"}}
+
+
+def containers_case(**changes):
+    """The containers topology: primary_secondary's variables without the Samba share's cluster IP, and LXC's."""
+    variables = {k: v for k, v in copy.deepcopy(PS_COMMON).items() if not k.startswith("primary_secondary_cluster_ip")}
+    variables.update(primary_secondary_mount="/srv/containers", lxc_path="/srv/containers",
+                     lxc_containers=[copy.deepcopy(WEB)])
+    variables.update(changes)
+    return variables
+
+
+def test_good_containers_input_passes(tmp_path):
+    """No cluster IP: the containers bring addresses of their own, and Samba is not part of the topology."""
+    rc, out = run_check("containers", containers_case(), per_host=copy.deepcopy(DRBD_ADDRESSES), tmp_path=tmp_path)
+    assert rc == 0, out
+
+
+def test_primary_secondary_without_samba_takes_resources_and_needs_no_cluster_ip(tmp_path):
+    variables = ps_case(primary_secondary_samba=False, primary_secondary_cluster_ip="",
+                        primary_secondary_resources=["apache2", {"agent": "LXC", "args": ["web"]}])
+    rc, out = run_check("primary_secondary", variables, per_host=copy.deepcopy(DRBD_ADDRESSES), tmp_path=tmp_path)
+    assert rc == 0, out
+    bad = ps_case(primary_secondary_resources=[{"agent": "LXC", "args": ["a::b"]}])
+    rc, out = run_check("primary_secondary", bad, per_host=copy.deepcopy(DRBD_ADDRESSES), tmp_path=tmp_path)
+    assert rc != 0 and "separate haresources' fields" in out, out
+
+
+BAD_CONTAINERS = [
+    ("containers not on the replicated file system", containers_case(lxc_path="/var/lib/lxc"),
+     "lxc_path: /var/lib/lxc is not on the replicated file system"),
+    ("no container", containers_case(lxc_containers=[]), "lxc_containers: lists no container"),
+    ("container name with a space", containers_case(lxc_containers=[dict(WEB, name="my web")]),
+     "lxc_containers[0].name"),
+    ("the same container twice", containers_case(lxc_containers=[WEB, WEB]), "lxc_containers"),
+    ("misspelt container key", containers_case(lxc_containers=[dict(WEB, confg={})]), "unknown key confg"),
+    ("not an LXC key", containers_case(lxc_containers=[dict(WEB, config={"net.0.type": "veth"})]),
+     "is not an LXC configuration key"),
+    ("started at boot as well", containers_case(lxc_containers=[dict(WEB, config={"lxc.start.auto": 1})]),
+     "it would run on both nodes at once"),
+    ("root file system outside lxc_path", containers_case(
+        lxc_containers=[dict(WEB, config={"lxc.rootfs.path": "dir:/var/lib/lxc/web/rootfs"})]),
+     "would not move with the container's configuration"),
+    ("stop timeout too short", containers_case(lxc_stop_timeout=1), "lxc_stop_timeout"),
+    ("Heartbeat without STONITH", containers_case(heartbeat_stonith_hosts=[]), "heartbeat_stonith_hosts"),
+    ("cluster IP given but invalid", containers_case(primary_secondary_cluster_ip="192.168.101.999"),
+     "primary_secondary_cluster_ip"),
+]
+
+
+@pytest.mark.parametrize("case,variables,needle", BAD_CONTAINERS, ids=[c[0] for c in BAD_CONTAINERS])
+def test_bad_containers_input_is_refused(tmp_path, case, variables, needle):
+    rc, out = run_check("containers", variables, per_host=copy.deepcopy(DRBD_ADDRESSES), tmp_path=tmp_path)
+    assert rc != 0, f"{case}: accepted\n{out}"
+    assert needle in out, f"{case}: the error does not name {needle}\n{out}"
+
+
 # ---------------------------------------------------------------- pacemaker (Corosync membership, fencing)
 
 FENCE_SECRET = "s3cret-ipmi-password-42"
