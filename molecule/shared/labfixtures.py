@@ -91,6 +91,22 @@ def wait_for(predicate, timeout: float, interval: float = 1.0, what: str = "cond
         time.sleep(interval)
 
 
+# Heartbeat (R1) scenarios: primary_secondary and containers.
+def heartbeat_settled(node, peer: str) -> bool:
+    """Heartbeat on node has finished joining: both nodes active, no resource
+    transition under way. A node still inside initdead does not take over a
+    peer that dies, so faults wait for this."""
+    out = node.run(f"cl_status rscstatus && cl_status nodestatus {peer} && cl_status nodestatus $(uname -n)")
+    words = out.stdout.split()
+    return out.rc == 0 and len(words) == 3 and words[0] in ("none", "local", "foreign", "all") \
+        and words[1:] == ["active", "active"]
+
+
+def heartbeat_log(node, since: str) -> str:
+    """Heartbeat's journal lines since `since`, its resource scripts' included (for failure messages)."""
+    return node.run(f"journalctl --no-pager --since '{since}' -u heartbeat | grep -v 'glib: ucast' | tail -80").stdout
+
+
 # Every file under /etc, hashed: check mode must leave it byte for byte.
 ETC_HASH = "find /etc -xdev -type f -print0 | sort -z | xargs -0 md5sum | md5sum"
 

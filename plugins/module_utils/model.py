@@ -1093,7 +1093,8 @@ def check_lxc(inp):
     for index, package in enumerate(inp.items("lxc_extra_packages")):
         inp.check("lxc_extra_packages[%d]" % index, package_error(package))
     names = []
-    for index, entry in enumerate(inp.items("lxc_containers", kind=dict)):
+    containers = inp.items("lxc_containers", kind=dict)
+    for index, entry in enumerate(containers):
         label = "lxc_containers[%d]" % index
         inp.unknown_keys(label, entry, LXC_CONTAINER_KEYS)
         name = entry.get("name", MISSING)
@@ -1132,7 +1133,7 @@ def check_lxc(inp):
     # The keys the role writes into each container's configuration; under a
     # cluster every container also gets lxc.start.auto = 0.
     settings = []
-    for entry in inp.items("lxc_containers", kind=dict):
+    for entry in containers:
         config = entry.get("config", {}) if isinstance(entry.get("config", {}), dict) else {}
         if managed:
             config = dict(config, **{"lxc.start.auto": 0})

@@ -16,7 +16,7 @@ import base64
 import re
 import time
 
-from labfixtures import ETC_HASH, PROJECT, check_mode_run, get_host, wait_for
+from labfixtures import ETC_HASH, PROJECT, check_mode_run, get_host, heartbeat_log, heartbeat_settled, wait_for
 
 testinfra_hosts = ["ansible://node1", "ansible://node2"]
 WEB_IP = "192.168.101.110"
@@ -64,17 +64,6 @@ def fetch(client, name: str) -> str:
 
 def proc_drbd(node) -> str:
     return node.file("/proc/drbd").content_string
-
-
-def heartbeat_settled(node, peer: str) -> bool:
-    out = node.run(f"cl_status rscstatus && cl_status nodestatus {peer} && cl_status nodestatus $(uname -n)")
-    words = out.stdout.split()
-    return out.rc == 0 and len(words) == 3 and words[0] in ("none", "local", "foreign", "all") \
-        and words[1:] == ["active", "active"]
-
-
-def heartbeat_log(node, since: str) -> str:
-    return node.run(f"journalctl --no-pager --since '{since}' -u heartbeat | grep -v 'glib: ucast' | tail -80").stdout
 
 
 def start_probe(client) -> None:

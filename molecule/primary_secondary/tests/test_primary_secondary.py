@@ -20,7 +20,8 @@ import re
 import subprocess
 import time
 
-from labfixtures import ETC_HASH, INVENTORY, PROJECT, check_mode_run, get_host, wait_for
+from labfixtures import (ETC_HASH, INVENTORY, PROJECT, check_mode_run, get_host, heartbeat_log,
+                         heartbeat_settled, wait_for)
 
 testinfra_hosts = ["ansible://node1", "ansible://node2"]
 CLUSTER_IP = "192.168.101.100"
@@ -72,21 +73,6 @@ def cstate(node) -> str:
 def write_file(node, name: str, mib: int = 4) -> str:
     node.run_expect([0], f"dd if=/dev/urandom of={MOUNT}/{name} bs=1M count={mib} status=none && sync")
     return node.check_output(f"md5sum < {MOUNT}/{name}").split()[0]
-
-
-def heartbeat_settled(node, peer: str) -> bool:
-    """Heartbeat on node has finished joining: both nodes active, no resource
-    transition under way. A node still inside initdead does not take over a
-    peer that dies, so faults wait for this."""
-    out = node.run(f"cl_status rscstatus && cl_status nodestatus {peer} && cl_status nodestatus $(uname -n)")
-    words = out.stdout.split()
-    return out.rc == 0 and len(words) == 3 and words[0] in ("none", "local", "foreign", "all") \
-        and words[1:] == ["active", "active"]
-
-
-def heartbeat_log(node, since: str) -> str:
-    """Heartbeat's journal lines since `since`, its resource scripts' included (for failure messages)."""
-    return node.run(f"journalctl --no-pager --since '{since}' -u heartbeat | grep -v 'glib: ucast' | tail -80").stdout
 
 
 def kernel_log_since(node, since: str, pattern: str) -> str:
