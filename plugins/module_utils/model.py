@@ -1142,22 +1142,121 @@ def check_lxc(inp):
     return names
 
 
+# OpenVZ (vzctl), seed 002's own engine. Where its files are, per layout:
+# "sysconfig" is vzctl before 3.0.9 (the seed's CentOS 4), "etc_vz" is 3.0.9
+# and later (vzctl 4). Each entry: the path, what it is (the global
+# configuration file, the containers' configuration directory, the quota
+# directory) and whether it is a file or a directory. These are the only
+# paths the collection moves onto the replicated file system and links back.
+OPENVZ_LAYOUTS = {
+    "sysconfig": (("/etc/sysconfig/vz", "global", "file"),
+                  ("/etc/sysconfig/vz-scripts", "ve_config", "directory"),
+                  ("/var/vzquota", "quota", "directory")),
+    "etc_vz": (("/etc/vz/vz.conf", "global", "file"),
+               ("/etc/vz/conf", "ve_config", "directory"),
+               ("/var/vzquota", "quota", "directory")),
+}
+# Directories below the OpenVZ root that vz.conf names (VE_ROOT, VE_PRIVATE,
+# TEMPLATE, LOCKDIR, DUMPDIR) and the one holding the moved files.
+OPENVZ_DATA_DIRECTORIES = ("root", "private", "template", "lock", "dump")
+OPENVZ_CLUSTER_DIRECTORY = "cluster"
+# The init script of vzctl that starts and stops every container; Heartbeat
+# runs it (resource.d or init.d) after DRBD and the file system.
+OPENVZ_HEARTBEAT_SCRIPT = "vz"
+CONTAINER_ENGINES = ("lxc", "openvz")
+
+
+def openvz_settings(root):
+    """vz.conf's data locations below the OpenVZ root, as vzctl's stock file sets them below /vz."""
+    return [{"key": "VE_ROOT", "value": root + "/root/$VEID"},
+            {"key": "VE_PRIVATE", "value": root + "/private/$VEID"},
+            {"key": "TEMPLATE", "value": root + "/template"},
+            {"key": "LOCKDIR", "value": root + "/lock"},
+            {"key": "DUMPDIR", "value": root + "/dump"},
+            {"key": "DISK_QUOTA", "value": "yes"}]
+
+
+def check_openvz(inp):
+    """The openvz role's input. Sets the layout as facts: the directories of
+    the OpenVZ root, the links {path, target, kind} from the system's paths
+    to their copies below ROOT/cluster, and vz.conf's settings."""
+    root = inp.get("openvz_root", "/vz")
+    if not inp.check("openvz_root", mount_point_error(root)):
+        root = None
+    layout = inp.get("openvz_layout", "etc_vz")
+    if not inp.check("openvz_layout", choice_error(layout, tuple(sorted(OPENVZ_LAYOUTS)))):
+        layout = None
+    render_dir = inp.get("openvz_render_dir", "")
+    if render_dir not in ("", None, MISSING):
+        inp.check("openvz_render_dir", path_error(render_dir))
+    allowed = OPENVZ_LAYOUTS.get(layout, ())
+    chosen = inp.items("openvz_linked_paths")
+    for index, path in enumerate(chosen):
+        if path not in [entry[0] for entry in allowed]:
+            inp.problem("openvz_linked_paths[%d]" % index,
+                        "%s is not one of the paths OpenVZ keeps on the cluster with openvz_layout %s (%s); no other "
+                        "system path is moved onto the replicated file system"
+                        % (show(path), layout, ", ".join(entry[0] for entry in allowed)))
+    _unique(inp, "openvz_linked_paths", chosen, "the path")
+    entries = [e for e in allowed if not chosen or e[0] in chosen]
+    if root is None or layout is None:
+        inp.facts.update({"__openvz_directories": [], "__openvz_links": [], "__openvz_settings": [],
+                          "__openvz_global_config": None})
+        return {}
+    cluster = "%s/%s" % (root, OPENVZ_CLUSTER_DIRECTORY)
+    links = [{"path": path, "target": cluster + path, "what": what, "kind": kind} for path, what, kind in entries]
+    directories = [root] + ["%s/%s" % (root, d) for d in OPENVZ_DATA_DIRECTORIES] + [cluster]
+    for link in links:
+        parent = posixpath.dirname(link["target"])
+        while parent != root and parent not in directories:
+            directories.append(parent)
+            parent = posixpath.dirname(parent)
+        if link["kind"] == "directory":
+            directories.append(link["target"])
+    # vz.conf's settings go where the file is: its copy on the replicated file
+    # system when it is moved, the node's own file otherwise.
+    global_config = [e[0] for e in allowed if e[1] == "global"][0]
+    if global_config in [link["path"] for link in links]:
+        global_config = cluster + global_config
+    inp.facts.update({"__openvz_directories": sorted(set(directories)), "__openvz_links": links,
+                      "__openvz_settings": openvz_settings(root), "__openvz_global_config": global_config})
+    return {}
+
+
 def check_containers(inp):
-    """Seed 002's topology today: LXC containers, their configuration and root
+    """Seed 002's topology today: containers, their configuration and root
     file systems on the primary/secondary topology's DRBD file system, started
-    by Heartbeat after DRBD and the mount, in place of the Samba share."""
-    names = check_lxc(inp.with_values(lxc_cluster_managed=True))
+    by Heartbeat after DRBD and the mount, in place of the Samba share. LXC
+    (containers_engine: lxc), or OpenVZ as the seed had it (openvz)."""
+    engine = inp.get("containers_engine", "lxc")
+    inp.check("containers_engine", choice_error(engine, CONTAINER_ENGINES))
     mount = inp.get("primary_secondary_mount", "/srv/share")
-    path = inp.get("lxc_path", "/var/lib/lxc")
-    if isinstance(mount, str) and isinstance(path, str) and not mount_point_error(mount) and not (
-            path.rstrip("/") == mount.rstrip("/") or path.startswith(mount.rstrip("/") + "/")):
-        inp.problem("lxc_path", "%s is not on the replicated file system (primary_secondary_mount %s): the "
-                    "containers would stay behind on a fail-over" % (path, mount))
-    if not names:
-        inp.problem("lxc_containers", "lists no container; the topology moves containers")
-    inp.facts["__containers_resources"] = [{"agent": LXC_HEARTBEAT_AGENT, "args": [n]} for n in names]
+    mount_ok = isinstance(mount, str) and not mount_point_error(mount)
+    if engine == "openvz":
+        check_openvz(inp)
+        root = inp.get("openvz_root", "/vz")
+        if mount_ok and root != mount:
+            inp.problem("openvz_root", "%s is not the replicated file system's mount point (primary_secondary_mount "
+                        "%s): OpenVZ's containers and the files linked below %s/%s would stay behind on a "
+                        "fail-over" % (show(root), mount, show(root), OPENVZ_CLUSTER_DIRECTORY))
+        listed = inp.get("lxc_containers", [])
+        if listed not in ([], None, MISSING):
+            inp.problem("lxc_containers", "lists LXC containers, but containers_engine is openvz: they would be "
+                        "neither made nor started. Empty it, or set containers_engine: lxc")
+        resources = [OPENVZ_HEARTBEAT_SCRIPT]
+    else:
+        names = check_lxc(inp.with_values(lxc_cluster_managed=True))
+        path = inp.get("lxc_path", "/var/lib/lxc")
+        if mount_ok and isinstance(path, str) and not (
+                path.rstrip("/") == mount.rstrip("/") or path.startswith(mount.rstrip("/") + "/")):
+            inp.problem("lxc_path", "%s is not on the replicated file system (primary_secondary_mount %s): the "
+                        "containers would stay behind on a fail-over" % (path, mount))
+        if not names:
+            inp.problem("lxc_containers", "lists no container; the topology moves containers")
+        resources = [{"agent": LXC_HEARTBEAT_AGENT, "args": [n]} for n in names]
+    inp.facts["__containers_resources"] = resources
     return check_primary_secondary(inp.with_values(
-        primary_secondary_samba=False, primary_secondary_resources=inp.facts["__containers_resources"]))
+        primary_secondary_samba=False, primary_secondary_resources=resources))
 
 
 # ---------------------------------------------------------------------------
@@ -1763,7 +1862,9 @@ TOPOLOGIES = {
     "dual_primary_gfs2": (check_dual_primary_gfs2, cluster_dual_primary_gfs2, ("drbd", "pacemaker", "dual_primary_gfs2")),
     "drbd_dkms": (check_drbd_dkms, None, ("drbd_dkms",)),
     "lxc": (check_lxc, None, ("lxc",)),
-    "containers": (check_containers, cluster_primary_secondary, ("drbd", "heartbeat", "primary_secondary", "lxc")),
+    "openvz": (check_openvz, None, ("openvz",)),
+    "containers": (check_containers, cluster_primary_secondary,
+                   ("drbd", "heartbeat", "primary_secondary", "lxc", "openvz", "containers")),
 }
 
 # Variables never shown and never copied into a view.
@@ -1774,7 +1875,8 @@ INVENTORY_VARIABLES = ("drbd_address", "drbd_disks", "hacluster_cluster_address"
 ROLE_PREFIXES = {"base": "base_", "drbd": "drbd_", "heartbeat": "heartbeat_", "samba": "samba_",
                  "pacemaker": "pacemaker_", "primary_secondary": "primary_secondary_",
                  "iscsi_target": "iscsi_target_", "iscsi_initiator": "iscsi_initiator_",
-                 "dual_primary_gfs2": "dual_primary_gfs2_", "drbd_dkms": "drbd_dkms_", "lxc": "lxc_"}
+                 "dual_primary_gfs2": "dual_primary_gfs2_", "drbd_dkms": "drbd_dkms_", "lxc": "lxc_",
+                 "openvz": "openvz_", "containers": "containers_"}
 
 
 def variable_names(topology, available):

@@ -300,6 +300,44 @@ def test_bad_containers_input_is_refused(tmp_path, case, variables, needle):
     assert needle in out, f"{case}: the error does not name {needle}\n{out}"
 
 
+def openvz_case(**changes):
+    """The containers topology with OpenVZ, as seed 002 had it: /vz on ext3 on DRBD, no LXC containers."""
+    variables = containers_case(containers_engine="openvz", primary_secondary_mount="/vz",
+                                primary_secondary_fstype="ext3", lxc_containers=[])
+    del variables["lxc_path"]
+    variables.update(changes)
+    return variables
+
+
+def test_good_openvz_containers_input_passes(tmp_path):
+    rc, out = run_check("containers", openvz_case(), per_host=copy.deepcopy(DRBD_ADDRESSES), tmp_path=tmp_path)
+    assert rc == 0, out
+
+
+BAD_OPENVZ = [
+    ("openvz root not the mount point", openvz_case(openvz_root="/srv/vz"),
+     "openvz_root: \"/srv/vz\" is not the replicated file system's mount point"),
+    ("openvz root a system directory", openvz_case(openvz_root="/var", primary_secondary_mount="/var"),
+     "openvz_root: /var belongs to the operating system"),
+    ("ext2", openvz_case(primary_secondary_fstype="ext2"), "primary_secondary_fstype"),
+    ("LXC containers with engine openvz", openvz_case(lxc_containers=[copy.deepcopy(WEB)]),
+     "lxc_containers: lists LXC containers, but containers_engine is openvz"),
+    ("link path outside the layout", openvz_case(openvz_linked_paths=["/etc/passwd"]),
+     "openvz_linked_paths[0]: \"/etc/passwd\" is not one of the paths"),
+    ("seed path with the vzctl 4 layout", openvz_case(openvz_linked_paths=["/etc/sysconfig/vz-scripts"]),
+     "with openvz_layout etc_vz"),
+    ("unknown layout", openvz_case(openvz_layout="rhel5"), "openvz_layout"),
+    ("unknown engine", openvz_case(containers_engine="docker"), "containers_engine"),
+]
+
+
+@pytest.mark.parametrize("case,variables,needle", BAD_OPENVZ, ids=[c[0] for c in BAD_OPENVZ])
+def test_bad_openvz_containers_input_is_refused(tmp_path, case, variables, needle):
+    rc, out = run_check("containers", variables, per_host=copy.deepcopy(DRBD_ADDRESSES), tmp_path=tmp_path)
+    assert rc != 0, f"{case}: accepted\n{out}"
+    assert needle in out, f"{case}: the error does not name {needle}\n{out}"
+
+
 # ---------------------------------------------------------------- pacemaker (Corosync membership, fencing)
 
 FENCE_SECRET = "s3cret-ipmi-password-42"

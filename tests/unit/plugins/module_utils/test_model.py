@@ -128,3 +128,95 @@ def test_format_names_host_and_variable():
 def test_unknown_topology():
     with pytest.raises(ValueError):
         model.check_host("nope", model.Input("a", {}))
+
+
+# OpenVZ, the containers topology's other engine (seed 002)
+
+def ovz_vars(**changes):
+    values = ps_vars(primary_secondary_cluster_ip="", primary_secondary_mount="/vz", primary_secondary_fstype="ext3",
+                     containers_engine="openvz")
+    values.update(changes)
+    return values
+
+
+def ovz_run(**changes):
+    return run("containers", {"a": ovz_vars(drbd_address="10.0.2.1", **changes),
+                              "b": ovz_vars(drbd_address="10.0.2.2", **changes)})
+
+
+def test_openvz_gives_heartbeat_the_vz_script_after_drbd_and_the_file_system():
+    problems, facts = ovz_run()
+    assert problems == []
+    assert facts["a"]["__containers_resources"] == ["vz"]
+    assert facts["a"]["__primary_secondary_heartbeat_groups"] == [{"node": "a", "resources": [
+        {"agent": "drbddisk", "args": ["web"]}, {"agent": "Filesystem", "args": ["/dev/drbd5", "/vz", "ext3"]}, "vz"]}]
+
+
+@pytest.mark.parametrize("layout,links", [
+    ("etc_vz", [("/etc/vz/vz.conf", "/vz/cluster/etc/vz/vz.conf", "file"),
+                ("/etc/vz/conf", "/vz/cluster/etc/vz/conf", "directory"),
+                ("/var/vzquota", "/vz/cluster/var/vzquota", "directory")]),
+    ("sysconfig", [("/etc/sysconfig/vz", "/vz/cluster/etc/sysconfig/vz", "file"),
+                   ("/etc/sysconfig/vz-scripts", "/vz/cluster/etc/sysconfig/vz-scripts", "directory"),
+                   ("/var/vzquota", "/vz/cluster/var/vzquota", "directory")]),
+])
+def test_openvz_links_each_layout_path_below_root_cluster(layout, links):
+    problems, facts = ovz_run(openvz_layout=layout)
+    assert problems == []
+    got = facts["a"]["__openvz_links"]
+    assert [(link["path"], link["target"], link["kind"]) for link in got] == links
+    directories = facts["a"]["__openvz_directories"]
+    for name in ("/vz/root", "/vz/private", "/vz/template", "/vz/lock", "/vz/dump", "/vz/cluster"):
+        assert name in directories
+    # Every directory a link's target needs is made; a file's target is not a directory.
+    for path, target, kind in links:
+        assert (target in directories) == (kind == "directory")
+        assert target.rsplit("/", 1)[0] in directories
+    assert facts["a"]["__openvz_global_config"] == links[0][1]
+
+
+def test_openvz_settings_follow_the_root():
+    inp = model.Input("a", {"openvz_root": "/srv/vz"})
+    model.check_openvz(inp)
+    assert inp.problems == []
+    settings = dict((s["key"], s["value"]) for s in inp.facts["__openvz_settings"])
+    assert settings["VE_ROOT"] == "/srv/vz/root/$VEID"
+    assert settings["VE_PRIVATE"] == "/srv/vz/private/$VEID"
+    assert settings["DISK_QUOTA"] == "yes"
+
+
+def test_openvz_global_config_stays_on_the_node_when_not_moved():
+    inp = model.Input("a", {"openvz_linked_paths": ["/var/vzquota"]})
+    model.check_openvz(inp)
+    assert inp.problems == []
+    assert [link["path"] for link in inp.facts["__openvz_links"]] == ["/var/vzquota"]
+    assert inp.facts["__openvz_global_config"] == "/etc/vz/vz.conf"
+
+
+@pytest.mark.parametrize("changes,variable,needle", [
+    ({"openvz_root": "/srv/vz"}, "openvz_root", "is not the replicated file system's mount point"),
+    ({"openvz_root": "/var"}, "openvz_root", "belongs to the operating system"),
+    ({"openvz_layout": "rhel5"}, "openvz_layout", "must be one of etc_vz, sysconfig"),
+    ({"openvz_linked_paths": ["/etc/shadow"]}, "openvz_linked_paths[0]", "is not one of the paths"),
+    ({"openvz_layout": "sysconfig", "openvz_linked_paths": ["/etc/vz/conf"]}, "openvz_linked_paths[0]",
+     "with openvz_layout sysconfig"),
+    ({"openvz_linked_paths": ["/var/vzquota", "/var/vzquota"]}, "openvz_linked_paths", "more than once"),
+    ({"openvz_render_dir": "render"}, "openvz_render_dir", "relative path"),
+    ({"lxc_containers": [{"name": "web"}]}, "lxc_containers", "containers_engine is openvz"),
+    ({"containers_engine": "docker"}, "containers_engine", "must be one of lxc, openvz"),
+    ({"primary_secondary_fstype": "ext2"}, "primary_secondary_fstype", "must be one of ext3, ext4"),
+])
+def test_openvz_bad_input_is_refused_naming_the_variable(changes, variable, needle):
+    problems, dummy = ovz_run(**changes)
+    assert problems, changes
+    named = [p for p in problems if p["variable"] == variable]
+    assert named and needle in named[0]["message"], problems
+
+
+def test_lxc_stays_the_default_engine():
+    problems, facts = run("containers", {
+        h: ps_vars(drbd_address=address, primary_secondary_cluster_ip="", lxc_path="/srv/web",
+                   lxc_containers=[{"name": "web"}]) for h, address in (("a", "10.0.2.1"), ("b", "10.0.2.2"))})
+    assert problems == []
+    assert facts["a"]["__containers_resources"] == [{"agent": "LXC", "args": ["web"]}]
+    assert "__openvz_links" not in facts["a"]
