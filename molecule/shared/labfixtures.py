@@ -111,6 +111,11 @@ def heartbeat_log(node, since: str) -> str:
 ETC_HASH = "find /etc -xdev -type f -print0 | sort -z | xargs -0 md5sum | md5sum"
 
 
+def kernel_log_since(node, since: str, pattern: str) -> str:
+    """The node's kernel messages of this boot since `since` that match `pattern`."""
+    return node.run(f"journalctl --dmesg --no-pager --since '{since}' --grep '{pattern}'").stdout
+
+
 def playbook_run(playbook: Path, nodes: list[str], *args: str) -> str:
     """Run playbook (with extra ansible-playbook args) against the scenario's
     inventory; fail unless it succeeds with zero changes on exactly `nodes`.

@@ -63,7 +63,10 @@ consensus, 1.2 times the token), the fencing it took and 1.5 times the bare take
                       re-run, and the longest gap between successful reads of
                       a file over HTTP from the container by the client polling
                       every 0.2 s, for a planned switch-over (hb_standby) and
-                      for a crash of the active node (fenced, then taken over)
+                      for a crash of the active node (fenced, then taken over);
+                      then the rolling kernel upgrade to the next kernel: its
+                      total time, the client's outages (gaps over 5 s) and
+                      the longest gap
 
 BENCH_SKIP_DRBD=1, BENCH_SKIP_PS=1, BENCH_SKIP_ISCSI=1, BENCH_SKIP_GFS2=1, BENCH_SKIP_CONTAINERS=1 leave a part
 out;
@@ -113,9 +116,9 @@ def ansible_env(**extra: str) -> dict:
     return dict(os.environ, **extra, ANSIBLE_COLLECTIONS_PATH=os.environ["HACLUSTER_TREE_ROOT"], ANSIBLE_NOCOLOR="1")
 
 
-def playbook(inventory: str, play: Path, env: dict) -> tuple[float, str]:
+def playbook(inventory: str, play: Path, env: dict, *args: str) -> tuple[float, str]:
     start = time.monotonic()
-    proc = subprocess.run(["ansible-playbook", "-i", inventory, str(play)], capture_output=True, text=True,
+    proc = subprocess.run(["ansible-playbook", "-i", inventory, str(play), *args], capture_output=True, text=True,
                           env=env, check=False)
     seconds = round(time.monotonic() - start, 1)
     if proc.returncode != 0:
@@ -214,12 +217,17 @@ done >/root/http-reads.log
 """
 
 
-def longest_gap(log: str) -> float:
-    """Longest time between two successful reads in the reader's log."""
+def gaps(log: str) -> list[float]:
+    """The times between successive successful reads in the reader's log."""
     oks = [float(line.split()[0]) for line in log.splitlines() if line.endswith(" ok")]
     if len(oks) < 2:
         raise SystemExit(f"the reader never read twice:\n{log[-2000:]}")
-    return round(max(b - a for a, b in zip(oks, oks[1:])), 1)
+    return [round(b - a, 1) for a, b in zip(oks, oks[1:])]
+
+
+def longest_gap(log: str) -> float:
+    """Longest time between two successful reads in the reader's log."""
+    return max(gaps(log))
 
 
 def serving(name: str, node: str, ip: str) -> bool:
@@ -410,9 +418,61 @@ def bench_containers(figures: dict) -> None:
             name, "client", HTTP_READER, ip, crash, lambda: container_runs(name, "client", "node1", ip), poll=3))
         heartbeat_timeline(name, ["node1"], began["crash"], "node1", figures, "ct_crash_failover")
         figures["ct_heartbeat_deadtime_s"] = group_vars["hacluster"]["heartbeat_deadtime"]
+        bench_kernel_upgrade(name, tmp, env, ip, figures)
     finally:
         timed(["down", "--name", name])
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def fence_log(name: str) -> list[dict]:
+    """The lab's fencing requests so far (lab.py fence-log)."""
+    proc = subprocess.run(LAB + ["fence-log", "--name", name], capture_output=True, text=True, check=True)
+    return [json.loads(line) for line in proc.stdout.splitlines() if line]
+
+
+def bench_kernel_upgrade(name: str, inventory: Path, env: dict, ip: str, figures: dict) -> None:
+    """playbooks/rolling_kernel_upgrade.yml on the containers lab, from the kernel the nodes run (the release
+    before the base image's, molecule/shared/installed_kernel.yml) to the next: its total time, each outage the
+    client saw (more than 5 s between two answers; a read takes 1-2 s on an emulated CPU) and the longest gap.
+    Starts when node1 runs the container and node2, back from the crash, is UpToDate in the cluster; stops with
+    an error unless there was one outage (the switch-over), both nodes run the new kernel with DRBD Connected and
+    UpToDate, the container answers from node2 with its data, and nobody was fenced."""
+    import yaml  # pylint: disable=import-outside-toplevel  # ships with ansible-core
+
+    timed(["wait", "--name", name, "node2"])
+    wait_until("node2 back in the cluster and UpToDate", lambda: lab_ssh(
+        name, "node2", "systemctl is-active heartbeat; drbdadm dstate r0", check=False).split()
+        == ["active", "UpToDate/UpToDate"], 600)
+    lab_vars = yaml.safe_load((inventory / "hosts.yml").read_text())["all"]["vars"]
+    old, new = (f"{lab_vars[k]}-cloud-amd64" for k in ("lab_kernel_previous", "lab_kernel_base"))
+    extra = json.dumps({"upgrade_hosts": "containers", "upgrade_packages": [f"linux-image-{new}"],
+                        "upgrade_kernel": new})
+    payload = lab_ssh(name, "node1", "md5sum < /srv/containers/web/rootfs/srv/www/payload").split()[0]
+    fences_before = len(fence_log(name))
+
+    def upgrade():
+        figures["ct_upgrade_total_s"], dummy = playbook(
+            str(inventory), ROOT / "playbooks" / "rolling_kernel_upgrade.yml", env, "-e", extra)
+
+    log = probe_during(name, "client", HTTP_READER, ip, upgrade, lambda: container_runs(name, "client", "node2", ip))
+    figures["ct_upgrade_kernels"] = f"{old} -> {new}"
+    figures["ct_upgrade_outages_s"] = [g for g in gaps(log) if g > 5]
+    figures["ct_upgrade_longest_outage_s"] = max(gaps(log))
+    problems = []
+    if len(figures["ct_upgrade_outages_s"]) != 1:
+        problems.append(f"outages {figures['ct_upgrade_outages_s']}, not the one switch-over")
+    for node in ("node1", "node2"):
+        seen = lab_ssh(name, node, "uname -r; drbdadm cstate r0; drbdadm dstate r0", check=False).split()
+        if seen != [new, "Connected", "UpToDate/UpToDate"]:
+            problems.append(f"{node}: {seen}")
+    if lab_ssh(name, "node2", "md5sum < /srv/containers/web/rootfs/srv/www/payload").split()[0] != payload:
+        problems.append("the container's data changed")
+    fences = [entry for entry in fence_log(name)[fences_before:]
+              if entry.get("request", "").split()[:1] in (["reboot"], ["off"], ["on"])]
+    if fences:
+        problems.append(f"fenced: {fences}")
+    if problems:
+        raise SystemExit("rolling kernel upgrade: " + "; ".join(problems))
 
 
 SEND_ARP = "/usr/libexec/heartbeat/send_arp"

@@ -296,14 +296,59 @@ def build_image(rebuild: bool = False) -> Path:
         raise
 
 
-EXTRA_VERSION = "1"  # bump when build_extra_repo() changes what it produces
+EXTRA_VERSION = "2"  # bump when build_extra_repo() changes what it produces
+# Names in an extra package list may hold these, for the kernels a scenario
+# upgrades between: the ABI (6.1.0-57) of the base image's kernel and the
+# newest one before it that the mirror still has. The mirror drops old ones,
+# so no scenario names a version; the list names the flavour
+# (linux-image-@kernel-previous-cloud-amd64).
+KERNEL_TOKENS = {"@kernel-base": "base", "@kernel-previous": "previous"}
+KERNEL_PACKAGE = re.compile(r"^linux-image-(\d+\.\d+\.\d+-\d+)-amd64$")
+
+
+def kernel_order(abi: str) -> tuple[int, ...]:
+    """6.1.0-47 -> (6, 1, 0, 47)."""
+    return tuple(int(x) for x in re.findall(r"\d+", abi))
+
+
+def previous_kernel(base: str, available: list[str]) -> str:
+    """The newest ABI among `available` (linux-image package names) older than `base`."""
+    older = [m.group(1) for m in map(KERNEL_PACKAGE.match, available) if m]
+    older = [abi for abi in older if kernel_order(abi) < kernel_order(base)]
+    if not older:
+        raise LabError(f"the host's package lists offer no kernel older than the base image's {base}; "
+                       "run apt-get update, or drop @kernel-previous from the extra package list")
+    return max(older, key=kernel_order)
+
+
+def lab_kernels(img: Path, names: list[str]) -> dict[str, str]:
+    """The kernel ABIs the KERNEL_TOKENS in `names` stand for."""
+    used = {which for token, which in KERNEL_TOKENS.items() for n in names if token in n}
+    if not used:
+        return {}
+    release = json.loads((img / "manifest.json").read_text())["kernel"]  # 6.1.0-57-amd64
+    kernels = {"base": re.sub(r"^(\d+\.\d+\.\d+-\d+)-.*$", r"\1", release)}
+    if "previous" in used:
+        listed = run(["apt-cache", "pkgnames", "linux-image-"]).stdout.split()
+        kernels["previous"] = previous_kernel(kernels["base"], listed)
+    return kernels
+
+
+def extra_packages(img: Path, packages: Path) -> tuple[list[str], dict[str, str]]:
+    """The package list with its kernel tokens replaced, and the kernels."""
+    names = read_list(packages)
+    kernels = lab_kernels(img, names)
+    for token, which in KERNEL_TOKENS.items():
+        names = [n.replace(token, kernels.get(which, token)) for n in names]
+    return names, kernels
 
 
 def extra_repo_image(img: Path, packages: Path) -> Path:
     """Where the extra repository for this package list and base image lives:
-    keyed by both, so that a new list or a new base builds it again."""
+    keyed by both (the list as resolved), so that a new list, a new base or a
+    moved mirror builds it again."""
     h = hashlib.sha256()
-    for part in (EXTRA_VERSION, img.name, "\n".join(read_list(packages))):
+    for part in (EXTRA_VERSION, img.name, "\n".join(extra_packages(img, packages)[0])):
         h.update(part.encode() + b"\0")
     return CACHE / "extra" / h.hexdigest()[:16] / "repo.img"
 
@@ -334,7 +379,9 @@ def build_extra_repo(img: Path, packages: Path) -> dict:
                "-o", f"Dir::Etc::SourceParts={work / 'sources'}", "-o", "Debug::NoLocking=true",
                "-o", "APT::Install-Recommends=false"]
         run(apt + ["update"])
-        run(apt + ["install", "--download-only", *read_list(packages)])
+        # --reinstall: a listed package the base image has (its kernel, which
+        # a scenario's layer may remove to upgrade to it) is offered as well.
+        run(apt + ["install", "--download-only", "--reinstall", *extra_packages(img, packages)[0]])
         repo = work / "repo"
         repo.mkdir()
         debs = sorted((work / "archives").glob("*.deb"))
@@ -508,6 +555,16 @@ def qmp(d: Path, node: str, command: str, arguments: dict | None = None, timeout
 # --------------------------------------------------------------------------- VMs
 
 
+def boot_dir(state: dict, node: str) -> Path:
+    """Where the kernel and initrd QEMU starts `node` with are: its layer's,
+    when the layer's default kernel is not the base image's (build_layers
+    keeps them), else the base image's."""
+    layer = state.get("layers", {}).get(node)
+    if layer and (Path(layer).parent / "vmlinuz").exists():
+        return Path(layer).parent
+    return Path(state["image"])
+
+
 def qemu_argv(state: dict, node: str) -> list[str]:
     d = Path(state["dir"])
     img = Path(state["image"])
@@ -529,7 +586,7 @@ def qemu_argv(state: dict, node: str) -> list[str]:
         "-serial", f"file:{d / (node + '.console')}",
         "-qmp", f"unix:{d / (node + '.qmp')},server=on,wait=off",
         "-pidfile", str(d / f"{node}.pid"), "-daemonize",
-        "-kernel", str(img / "vmlinuz"), "-initrd", str(img / "initrd.img"),
+        "-kernel", str(boot_dir(state, node) / "vmlinuz"), "-initrd", str(boot_dir(state, node) / "initrd.img"),
         "-append", " ".join(append),
         "-device", "virtio-rng-pci",
         "-drive", f"if=none,id=root,file={d / (node + '.qcow2')},format=qcow2,discard=unmap",
@@ -677,6 +734,9 @@ def inventory(state: dict) -> dict:
                 "lab_name": state["name"],
                 "lab_shared_disk": "/dev/disk/by-id/virtio-labshared",
                 "lab_fence_agent": "fence_lab",
+                # lab_kernel_base, lab_kernel_previous: the kernel ABIs an
+                # extra package list's tokens stood for (6.1.0-57).
+                **{f"lab_kernel_{k}": v for k, v in sorted(state.get("kernels", {}).items())},
             },
             "hosts": hosts,
         }
@@ -878,6 +938,7 @@ def boot(args, nodes: list[str], img: Path, accel: str, inventory_path: Path, la
         "groups": args.group or [], "node_groups": node_groups(args, nodes), "nodes": {}, "inventory": None,
         "layers": {n: str(p) for n, p in layers.items()},
         "extra_repo": str(extra_repo_image(img, Path(args.extra_repo))) if getattr(args, "extra_repo", None) else None,
+        "kernels": extra_packages(img, Path(args.extra_repo))[1] if getattr(args, "extra_repo", None) else {},
     }
     try:
         for idx, node in enumerate(nodes, start=1):
@@ -962,20 +1023,43 @@ NAME = re.compile(r"\b[a-z_][a-z0-9_]*\b")
 ROLE_REF = re.compile(r"\bhacluster\.drbd\.([a-z_][a-z0-9_]*)\b")
 
 
+IMPORT_PLAYBOOK = re.compile(r"^\s*(?:-\s+)?(?:ansible\.builtin\.)?import_playbook:\s*(\S+)\s*$", re.M)
+
+
+def imported_playbooks(playbook: Path) -> list[Path]:
+    """The playbooks `playbook` imports by relative path, transitively, but
+    for the collection's own playbooks/ (install.yml's imports there, such as
+    validate.yml, install nothing; install.yml itself is a LAYER_FILE)."""
+    out: list[Path] = []
+    todo = [playbook]
+    while todo:
+        current = todo.pop()
+        for ref in IMPORT_PLAYBOOK.findall(current.read_text()):
+            path = (current.parent / ref.strip("'\"")).resolve()
+            if path.parent == (COLLECTION / "playbooks").resolve():
+                continue
+            if path.is_file() and path not in out and path != playbook:
+                out.append(path)
+                todo.append(path)
+    return out
+
+
 def layer_files(playbook: Path) -> list[Path]:
     """The files of LAYER_FILES that can decide what `playbook` installs: the
     install playbook, and the install tasks and package lists of the roles it
-    names, and of the roles those install tasks name in turn. A new role's
-    install tasks thus rebuild only the layers that install it."""
+    names, and of the roles those install tasks name in turn; the playbooks it
+    imports, with the roles they name. A new role's install tasks thus
+    rebuild only the layers that install it."""
     roles: set[str] = set()
-    todo = set(ROLE_REF.findall(playbook.read_text()))
+    playbooks = imported_playbooks(playbook)
+    todo = set(ROLE_REF.findall("\n".join(p.read_text() for p in [playbook] + playbooks)))
     while todo:
         role = todo.pop()
         roles.add(role)
         install = COLLECTION / "roles" / role / "tasks" / "install.yml"
         if install.is_file():
             todo.update(set(ROLE_REF.findall(install.read_text())) - roles)
-    out = []
+    out = list(playbooks)
     for path in sorted({p for pattern in LAYER_FILES for p in COLLECTION.glob(pattern) if p.is_file()}):
         parts = path.relative_to(COLLECTION).parts
         if parts[0] != "roles" or parts[1] in roles:
@@ -1067,6 +1151,7 @@ def build_layers(args, nodes, img, accel, keys, missing, playbook, group_vars, g
             raise LabError(f"{playbook.name} failed while building a layer (rc={rc}); "
                            f"last lines:\n{log_path.read_text()[-4000:]}")
         state = load_state(args.name)
+        kernels = {key: layer_kernel(state, next(n for n in nodes if keys[n] == key), img) for key in missing}
         # A layer must look like a node that was never booted: a new machine
         # id on each VM's first boot, no journal of the build.
         for node in nodes:
@@ -1084,10 +1169,13 @@ def build_layers(args, nodes, img, accel, keys, missing, playbook, group_vars, g
             layers_root().mkdir(parents=True, exist_ok=True)
             work = Path(tempfile.mkdtemp(prefix=f".build-{key}-", dir=layers_root()))
             shutil.move(str(d / f"{node}.qcow2"), work / "root.qcow2")
+            for name, data in kernels[key][1].items():
+                (work / name).write_bytes(data)
             (work / "manifest.json").write_text(json.dumps({
                 "key": key, "base": img.name, "groups": groups[node], "playbook": playbook.name,
                 "group_vars": str(group_vars) if group_vars else None, "lab": args.name,
                 "mib": round((work / "root.qcow2").stat().st_size / 2**20),
+                "kernel": kernels[key][0],
                 "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }, indent=2) + "\n")
             final = layers_root() / key
@@ -1097,6 +1185,26 @@ def build_layers(args, nodes, img, accel, keys, missing, playbook, group_vars, g
             log(f"layer {key} kept ({', '.join(groups[node])})")
     finally:
         teardown(args.name)
+
+
+def layer_kernel(state: dict, node: str, img: Path) -> tuple[str | None, dict[str, bytes]]:
+    """The release, kernel and initrd a layer's node boots by default (what
+    /vmlinuz and /initrd.img name), read from the running node, when that is
+    not the base image's kernel (installed_kernel.yml makes it so): QEMU then
+    starts the layer's VMs with them, and they need no second start through
+    kexec. (None, {}) when the default is the base image's kernel."""
+    base = json.loads((img / "manifest.json").read_text())["kernel"]
+    found = subprocess.run(ssh_base(state, node) + ["readlink -e /vmlinuz /initrd.img"], capture_output=True,
+                           text=True, timeout=60, check=False).stdout.split()
+    if len(found) != 2 or found[0] == f"/boot/vmlinuz-{base}":
+        return None, {}
+    files = {}
+    for name, path in zip(("vmlinuz", "initrd.img"), found):
+        proc = subprocess.run(ssh_base(state, node) + [f"cat {path}"], capture_output=True, timeout=120, check=False)
+        if proc.returncode != 0 or not proc.stdout:
+            raise LabError(f"could not copy {path} out of {node} for its layer")
+        files[name] = proc.stdout
+    return found[0].removeprefix("/boot/vmlinuz-"), files
 
 
 # Layers kept besides the ones a lab uses, most recently used first. A full

@@ -21,7 +21,7 @@ import subprocess
 import time
 
 from labfixtures import (ETC_HASH, INVENTORY, PROJECT, check_mode_run, get_host, heartbeat_log,
-                         heartbeat_settled, wait_for)
+                         heartbeat_settled, kernel_log_since, wait_for)
 
 testinfra_hosts = ["ansible://node1", "ansible://node2"]
 CLUSTER_IP = "192.168.101.100"
@@ -73,10 +73,6 @@ def cstate(node) -> str:
 def write_file(node, name: str, mib: int = 4) -> str:
     node.run_expect([0], f"dd if=/dev/urandom of={MOUNT}/{name} bs=1M count={mib} status=none && sync")
     return node.check_output(f"md5sum < {MOUNT}/{name}").split()[0]
-
-
-def kernel_log_since(node, since: str, pattern: str) -> str:
-    return node.run(f"journalctl --dmesg --no-pager --since '{since}' --grep '{pattern}'").stdout
 
 
 def test_heartbeat_runs_with_private_key(host):

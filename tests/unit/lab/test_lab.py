@@ -66,6 +66,23 @@ class TestQemuArgv:
         assert "lab.nic=52:54:00:01:00:02,192.168.101.12/24" in append
         assert "lab.nic=52:54:00:03:00:02,192.168.103.12/24" in append
 
+    def test_a_layer_with_a_kernel_of_its_own_boots_it(self, tmp_path):
+        """A layer whose default kernel is not the base image's keeps it (build_layers): QEMU starts that
+        node with it; other nodes and layers without one start with the base image's."""
+        state = make_state()
+        own, plain = tmp_path / "own", tmp_path / "plain"
+        for layer in (own, plain):
+            layer.mkdir()
+            (layer / "root.qcow2").write_text("")
+        (own / "vmlinuz").write_text("k")
+        (own / "initrd.img").write_text("i")
+        state["layers"] = {"node1": str(own / "root.qcow2"), "node2": str(plain / "root.qcow2")}
+        first = lab.qemu_argv(state, "node1")
+        assert option_values(first, "-kernel") == [str(own / "vmlinuz")]
+        assert option_values(first, "-initrd") == [str(own / "initrd.img")]
+        assert option_values(lab.qemu_argv(state, "node2"), "-kernel") == ["/cache/img/vmlinuz"]
+        assert option_values(lab.qemu_argv(make_state(), "node1"), "-kernel") == ["/cache/img/vmlinuz"]
+
     def test_data_disks_have_stable_serials(self):
         argv = lab.qemu_argv(make_state(disks=2), "node1")
         devices = option_values(argv, "-device")
@@ -225,6 +242,37 @@ class TestLayerKey:
         assert with_extra != plain
         assert lab.layer_key("base1", pb, ["hacluster", "primary_secondary"], collection / "gv", "abd") != with_extra
 
+    def test_an_imported_playbook_counts_with_the_roles_it_names(self, collection):
+        own = collection / "molecule" / "topo" / "install.yml"
+        shared = collection / "molecule" / "shared" / "kernel.yml"
+        shared.parent.mkdir(parents=True)
+        own.parent.mkdir(parents=True)
+        shared.write_text("- hosts: all\n  tasks: [{include_role: {name: hacluster.drbd.kern}}]\n")
+        own.write_text("- name: Kernel first\n  ansible.builtin.import_playbook: ../shared/kernel.yml\n")
+        kern = collection / "roles" / "kern" / "tasks" / "install.yml"
+        kern.parent.mkdir(parents=True)
+        kern.write_text("name: kexec-tools\n")
+        reached = [p.relative_to(collection).as_posix() for p in lab.layer_files(own)]
+        assert reached == ["molecule/shared/kernel.yml", "playbooks/install.yml", "roles/kern/tasks/install.yml"]
+        first = lab.layer_key("base1", own, ["hacluster"], None)
+        shared.write_text(shared.read_text() + "# another step\n")
+        second = lab.layer_key("base1", own, ["hacluster"], None)
+        assert second != first
+        kern.write_text("name: [kexec-tools, linux-image-cloud-amd64]\n")
+        assert lab.layer_key("base1", own, ["hacluster"], None) != second
+
+    def test_the_collection_playbooks_imports_do_not_count(self, collection):
+        """playbooks/install.yml imports validate.yml, which installs nothing: editing it keeps every layer."""
+        before = self.key(collection)
+        install = collection / "playbooks" / "install.yml"
+        (collection / "playbooks" / "validate.yml").write_text("- hosts: all\n")
+        install.write_text("- ansible.builtin.import_playbook: validate.yml\n" + install.read_text())
+        assert "playbooks/validate.yml" not in [p.relative_to(collection).as_posix() for p in lab.layer_files(install)]
+        with_import = self.key(collection)
+        assert with_import != before  # install.yml itself changed
+        (collection / "playbooks" / "validate.yml").write_text("- hosts: all\n  tasks: []\n")
+        assert self.key(collection) == with_import
+
     def test_other_groups_or_base_image_give_another_key(self, collection):
         assert self.key(collection) != self.key(collection, groups=("iscsi_initiator",))
         assert self.key(collection) != self.key(collection, base="base2")
@@ -346,3 +394,46 @@ def test_lab_command_leaves_the_cpu_pinning_it_inherited():
                           timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == str(list(range(os.cpu_count()))), proc.stdout
+
+
+class TestKernelTokens:
+    AVAILABLE = ["linux-image-6.1.0-47-amd64", "linux-image-6.1.0-56-amd64", "linux-image-6.1.0-56-cloud-amd64",
+                 "linux-image-6.1.0-57-amd64", "linux-image-6.1.0-58-amd64", "linux-image-amd64",
+                 "linux-image-6.1.0-9-amd64"]
+
+    def test_the_previous_kernel_is_the_newest_older_abi(self):
+        assert lab.previous_kernel("6.1.0-57", self.AVAILABLE) == "6.1.0-56"
+        # Numeric order, not text: -9 is older than -47.
+        assert lab.previous_kernel("6.1.0-47", self.AVAILABLE) == "6.1.0-9"
+
+    def test_no_older_kernel_is_an_error_that_says_what_to_do(self):
+        with pytest.raises(lab.LabError, match="apt-get update"):
+            lab.previous_kernel("6.1.0-9", self.AVAILABLE)
+
+    def test_tokens_in_a_list_become_abis_and_are_reported(self, tmp_path, monkeypatch):
+        img = tmp_path / "img"
+        img.mkdir()
+        (img / "manifest.json").write_text('{"kernel": "6.1.0-57-amd64"}')
+        listed = SimpleNamespace(stdout="\n".join(self.AVAILABLE))
+        calls = []
+        monkeypatch.setattr(lab, "run", lambda argv, **kw: calls.append(argv) or listed)
+        packages = tmp_path / "list.txt"
+        packages.write_text("# kernels\nlxc\nlinux-image-@kernel-previous-cloud-amd64\n"
+                            "linux-headers-@kernel-base-cloud-amd64\n")
+        names, kernels = lab.extra_packages(img, packages)
+        assert names == ["lxc", "linux-image-6.1.0-56-cloud-amd64", "linux-headers-6.1.0-57-cloud-amd64"]
+        assert kernels == {"base": "6.1.0-57", "previous": "6.1.0-56"}
+        assert calls == [["apt-cache", "pkgnames", "linux-image-"]]
+
+    def test_a_list_without_tokens_asks_nothing(self, tmp_path, monkeypatch):
+        monkeypatch.setattr(lab, "run", lambda argv, **kw: pytest.fail("apt-cache was asked"))
+        packages = tmp_path / "list.txt"
+        packages.write_text("lxc\napparmor\n")
+        assert lab.extra_packages(tmp_path, packages) == (["lxc", "apparmor"], {})
+
+    def test_the_inventory_names_the_kernels(self):
+        state = make_state()
+        state["kernels"] = {"base": "6.1.0-57", "previous": "6.1.0-56"}
+        inv_vars = lab.inventory(state)["all"]["vars"]
+        assert inv_vars["lab_kernel_base"] == "6.1.0-57" and inv_vars["lab_kernel_previous"] == "6.1.0-56"
+        assert "lab_kernel_base" not in lab.inventory(make_state())["all"]["vars"]
