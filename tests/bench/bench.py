@@ -418,7 +418,7 @@ def bench_containers(figures: dict) -> None:
             name, "client", HTTP_READER, ip, crash, lambda: container_runs(name, "client", "node1", ip), poll=3))
         heartbeat_timeline(name, ["node1"], began["crash"], "node1", figures, "ct_crash_failover")
         figures["ct_heartbeat_deadtime_s"] = group_vars["hacluster"]["heartbeat_deadtime"]
-        bench_kernel_upgrade(name, tmp, env, ip, figures)
+        bench_kernel_upgrade(name, tmp, env, ip, www, figures)
     finally:
         timed(["down", "--name", name])
         shutil.rmtree(tmp, ignore_errors=True)
@@ -430,7 +430,7 @@ def fence_log(name: str) -> list[dict]:
     return [json.loads(line) for line in proc.stdout.splitlines() if line]
 
 
-def bench_kernel_upgrade(name: str, inventory: Path, env: dict, ip: str, figures: dict) -> None:
+def bench_kernel_upgrade(name: str, inventory: Path, env: dict, ip: str, www: str, figures: dict) -> None:
     """playbooks/rolling_kernel_upgrade.yml on the containers lab, from the kernel the nodes run (the release
     before the base image's, molecule/shared/installed_kernel.yml) to the next: its total time, each outage the
     client saw (more than 5 s between two answers; a read takes 1-2 s on an emulated CPU) and the longest gap.
@@ -447,7 +447,7 @@ def bench_kernel_upgrade(name: str, inventory: Path, env: dict, ip: str, figures
     old, new = (f"{lab_vars[k]}-cloud-amd64" for k in ("lab_kernel_previous", "lab_kernel_base"))
     extra = json.dumps({"upgrade_hosts": "containers", "upgrade_packages": [f"linux-image-{new}"],
                         "upgrade_kernel": new})
-    payload = lab_ssh(name, "node1", "md5sum < /srv/containers/web/rootfs/srv/www/payload").split()[0]
+    payload = lab_ssh(name, "node1", f"md5sum < {www}/payload").split()[0]
     fences_before = len(fence_log(name))
 
     def upgrade():
@@ -465,7 +465,7 @@ def bench_kernel_upgrade(name: str, inventory: Path, env: dict, ip: str, figures
         seen = lab_ssh(name, node, "uname -r; drbdadm cstate r0; drbdadm dstate r0", check=False).split()
         if seen != [new, "Connected", "UpToDate/UpToDate"]:
             problems.append(f"{node}: {seen}")
-    if lab_ssh(name, "node2", "md5sum < /srv/containers/web/rootfs/srv/www/payload").split()[0] != payload:
+    if lab_ssh(name, "node2", f"md5sum < {www}/payload").split()[0] != payload:
         problems.append("the container's data changed")
     fences = [entry for entry in fence_log(name)[fences_before:]
               if entry.get("request", "").split()[:1] in (["reboot"], ["off"], ["on"])]

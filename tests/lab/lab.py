@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -321,12 +322,17 @@ def previous_kernel(base: str, available: list[str]) -> str:
     return max(older, key=kernel_order)
 
 
+def image_kernel(img: Path) -> str:
+    """The kernel release the base image boots (6.1.0-57-amd64)."""
+    return json.loads((img / "manifest.json").read_text())["kernel"]
+
+
 def lab_kernels(img: Path, names: list[str]) -> dict[str, str]:
     """The kernel ABIs the KERNEL_TOKENS in `names` stand for."""
     used = {which for token, which in KERNEL_TOKENS.items() for n in names if token in n}
     if not used:
         return {}
-    release = json.loads((img / "manifest.json").read_text())["kernel"]  # 6.1.0-57-amd64
+    release = image_kernel(img)
     kernels = {"base": re.sub(r"^(\d+\.\d+\.\d+-\d+)-.*$", r"\1", release)}
     if "previous" in used:
         listed = run(["apt-cache", "pkgnames", "linux-image-"]).stdout.split()
@@ -336,11 +342,19 @@ def lab_kernels(img: Path, names: list[str]) -> dict[str, str]:
 
 def extra_packages(img: Path, packages: Path) -> tuple[list[str], dict[str, str]]:
     """The package list with its kernel tokens replaced, and the kernels."""
+    names, kernels = resolved_extra_list(img, packages)
+    return list(names), dict(kernels)
+
+
+@functools.lru_cache(maxsize=None)
+def resolved_extra_list(img: Path, packages: Path) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """extra_packages' answer, worked out (and the host's package lists
+    asked) once per run: the key, the build and the inventory all want it."""
     names = read_list(packages)
     kernels = lab_kernels(img, names)
     for token, which in KERNEL_TOKENS.items():
         names = [n.replace(token, kernels.get(which, token)) for n in names]
-    return names, kernels
+    return tuple(names), tuple(kernels.items())
 
 
 def extra_repo_image(img: Path, packages: Path) -> Path:
@@ -568,6 +582,7 @@ def boot_dir(state: dict, node: str) -> Path:
 def qemu_argv(state: dict, node: str) -> list[str]:
     d = Path(state["dir"])
     img = Path(state["image"])
+    boot = boot_dir(state, node)
     vm = state["nodes"][node]
     idx = vm["index"]
     append = [
@@ -586,7 +601,7 @@ def qemu_argv(state: dict, node: str) -> list[str]:
         "-serial", f"file:{d / (node + '.console')}",
         "-qmp", f"unix:{d / (node + '.qmp')},server=on,wait=off",
         "-pidfile", str(d / f"{node}.pid"), "-daemonize",
-        "-kernel", str(boot_dir(state, node) / "vmlinuz"), "-initrd", str(boot_dir(state, node) / "initrd.img"),
+        "-kernel", str(boot / "vmlinuz"), "-initrd", str(boot / "initrd.img"),
         "-append", " ".join(append),
         "-device", "virtio-rng-pci",
         "-drive", f"if=none,id=root,file={d / (node + '.qcow2')},format=qcow2,discard=unmap",
@@ -1193,7 +1208,7 @@ def layer_kernel(state: dict, node: str, img: Path) -> tuple[str | None, dict[st
     not the base image's kernel (installed_kernel.yml makes it so): QEMU then
     starts the layer's VMs with them, and they need no second start through
     kexec. (None, {}) when the default is the base image's kernel."""
-    base = json.loads((img / "manifest.json").read_text())["kernel"]
+    base = image_kernel(img)
     found = subprocess.run(ssh_base(state, node) + ["readlink -e /vmlinuz /initrd.img"], capture_output=True,
                            text=True, timeout=60, check=False).stdout.split()
     if len(found) != 2 or found[0] == f"/boot/vmlinuz-{base}":

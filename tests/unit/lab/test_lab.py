@@ -423,6 +423,9 @@ class TestKernelTokens:
         names, kernels = lab.extra_packages(img, packages)
         assert names == ["lxc", "linux-image-6.1.0-56-cloud-amd64", "linux-headers-6.1.0-57-cloud-amd64"]
         assert kernels == {"base": "6.1.0-57", "previous": "6.1.0-56"}
+        # The key, the build and the inventory each ask: the host's lists are read once.
+        lab.extra_repo_image(img, packages)
+        assert lab.extra_packages(img, packages) == (names, kernels)
         assert calls == [["apt-cache", "pkgnames", "linux-image-"]]
 
     def test_a_list_without_tokens_asks_nothing(self, tmp_path, monkeypatch):
