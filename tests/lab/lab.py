@@ -10,7 +10,8 @@ over unix sockets, with faults and a fencing path on command.
     lab.py ssh --name L NODE -- CMD       run a command in a VM
     lab.py fault --name L ACTION NODE     poweroff | hang | resume | cut | restore | reboot | start
     lab.py wait --name L [NODE...]        wait until VMs answer on ssh
-    lab.py fence-log --name L             what the fencing daemon did (JSON lines)
+    lab.py fence-log --name L [--since N] [--power]
+                                          what the fencing daemon did (JSON lines)
 
 Everything the lab starts lives under one state directory per lab
 ($HACLUSTER_LAB_RUN/<name>, default /tmp/hacluster-lab/<name>); `down`
@@ -1374,9 +1375,22 @@ def cmd_wait(args) -> None:
     print(json.dumps({"ready_seconds": wait_ssh(state, nodes, args.timeout)}))
 
 
+POWER_REQUESTS = ("reboot", "off", "on")
+
+
+def is_power_action(entry: dict) -> bool:
+    """A fencing request that switched a VM off, on or power-cycled it (not
+    the agents' `list` and `status` queries)."""
+    words = entry.get("request", "").split()
+    return bool(words) and words[0] in POWER_REQUESTS
+
+
 def cmd_fence_log(args) -> None:
     path = lab_dir(args.name) / "fence.log"
-    sys.stdout.write(path.read_text() if path.exists() else "")
+    lines = [line for line in (path.read_text().splitlines() if path.exists() else []) if line][args.since:]
+    if args.power:
+        lines = [line for line in lines if is_power_action(json.loads(line))]
+    sys.stdout.write("".join(line + "\n" for line in lines))
 
 
 def _interrupt(signum, frame):
@@ -1444,6 +1458,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--timeout", type=float, default=600)
     s = sub.add_parser("fence-log")
     s.add_argument("--name", required=True)
+    s.add_argument("--since", type=int, default=0, metavar="N", help="leave out the first N entries")
+    s.add_argument("--power", action="store_true", help="only the requests that switched a VM off, on or reset it")
     s = sub.add_parser("_fenced")
     s.add_argument("--name", required=True)
     args = p.parse_args(argv)

@@ -2218,7 +2218,9 @@ def test_bad_dkms_input_is_refused(tmp_path, case, variables, needle):
     (["node1", "node2"], {"upgrade_cluster_stack": "pacemaker"}, "Pacemaker clusters are not handled yet"),
     (["node1", "node2", "node3"], {}, "upgrade_hosts must name the two nodes of one cluster"),
     (["node1", "node2"], {"upgrade_packages": "linux-image-amd64"}, "upgrade_packages a list"),
-], ids=["pacemaker", "three nodes", "packages not a list"])
+    (["node1", "node2"], {"upgrade_packages": ["linux-image-6.1.0-57-amd64", "drbd-utils"], "upgrade_stage": True},
+     "upgrade_stage would install drbd-utils on both nodes while the old DRBD module still runs"),
+], ids=["pacemaker", "three nodes", "packages not a list", "staged drbd-utils"])
 def test_the_rolling_upgrade_refuses_what_it_cannot_do(tmp_path, hosts, extra, needle):
     inventory = {"all": {"vars": {"ansible_connection": "local",
                                   "ansible_python_interpreter": os.environ.get("CHECK_PYTHON", "auto_silent")},

@@ -440,3 +440,20 @@ class TestKernelTokens:
         inv_vars = lab.inventory(state)["all"]["vars"]
         assert inv_vars["lab_kernel_base"] == "6.1.0-57" and inv_vars["lab_kernel_previous"] == "6.1.0-56"
         assert "lab_kernel_base" not in lab.inventory(make_state())["all"]["vars"]
+
+
+def test_fence_log_keeps_the_power_actions_after_the_first_entries(tmp_path, monkeypatch, capsys):
+    """`fence-log --since N --power`: what the tests and the bench count as
+    somebody being fenced (list and status queries are not)."""
+    monkeypatch.setattr(lab, "RUN", tmp_path)
+    (tmp_path / "unit").mkdir()
+    entries = ['{"requester": "node1", "request": "reboot node2"}', '{"requester": "node1", "request": "list"}',
+               "", '{"requester": "node2", "request": "status node1"}', '{"requester": "node2", "request": "off node1"}',
+               '{"requester": "node2", "request": "on node1"}']
+    (tmp_path / "unit" / "fence.log").write_text("\n".join(entries) + "\n")
+    lab.cmd_fence_log(SimpleNamespace(name="unit", since=0, power=False))
+    assert len(capsys.readouterr().out.splitlines()) == 5
+    lab.cmd_fence_log(SimpleNamespace(name="unit", since=1, power=True))
+    assert capsys.readouterr().out.splitlines() == entries[4:]
+    lab.cmd_fence_log(SimpleNamespace(name="unit", since=5, power=True))
+    assert capsys.readouterr().out == ""
