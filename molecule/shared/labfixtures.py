@@ -43,17 +43,6 @@ class Lab:
             raise AssertionError(f"lab.py {' '.join(args)} failed: {proc.stderr.strip()}")
         return proc.stdout
 
-    def ssh(self, node: str, command: str, timeout: float = 10) -> str | None:
-        """command's output on node, or None when it fails or the node does not
-        answer within timeout (a rebooting node; testinfra's connection to it
-        can wait for ever)."""
-        try:
-            proc = subprocess.run([sys.executable, str(LAB_PY), "ssh", "--name", self.name, node, "--", command],
-                                  capture_output=True, text=True, timeout=timeout, check=False)
-        except subprocess.TimeoutExpired:
-            return None
-        return proc.stdout if proc.returncode == 0 else None
-
     def fault(self, action: str, node: str, net: str | None = None) -> None:
         args = ["fault", "--name", self.name, action, node]
         if net:
