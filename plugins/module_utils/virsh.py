@@ -149,6 +149,14 @@ def domain_missing(rc, err):
     return rc == 1 and "failed to get domain" in (err or "")
 
 
+def domain_vanished(rc, err):
+    """Did the domain go away while `virsh dominfo` asked about it? It was found
+    by name, then libvirt no longer knew its UUID: a transient guest that a
+    cluster manager was starting, stopping or migrating at that moment. Asking
+    again gives a clean answer (its state, or no such domain)."""
+    return rc == 1 and "Domain not found: no domain with matching uuid" in (err or "")
+
+
 def _kib(elem):
     text = (elem.text or "").strip()
     unit = (elem.get("unit") or "KiB").lower()

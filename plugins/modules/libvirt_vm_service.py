@@ -27,6 +27,9 @@ description:
   - V(rgmanager) - rgmanager's C(vm.sh) starts the guest with C(virsh start), so libvirt keeps the definition
     (C(virsh define)), made identical to the file whenever it lacks part of it, with autostart off. The module
     returns the C(<vm>) and its failover domain in RV(rgmanager) for M(hacluster.drbd.cman_cluster).
+  - A guest that vanishes while C(virsh dominfo) asks about it (a transient guest the cluster is starting, stopping
+    or migrating at that moment) is asked about again, up to 5 times 2 seconds apart; any other failed query fails
+    the module, as it is no evidence that the guest is absent.
 author:
   - hacluster.drbd contributors (@hacluster)
 requirements:
@@ -229,6 +232,7 @@ commands_run:
 
 import os
 import shlex
+import time
 import uuid as uuidlib
 import xml.etree.ElementTree as ET
 
@@ -249,6 +253,7 @@ from ansible_collections.hacluster.drbd.plugins.module_utils.virsh import (
     disks,
     domain_from_xml,
     domain_missing,
+    domain_vanished,
     pacemaker_spec,
     parse_dominfo,
     render_domain,
@@ -256,6 +261,11 @@ from ansible_collections.hacluster.drbd.plugins.module_utils.virsh import (
     rgmanager_spec,
     to_text,
 )
+
+# How often, and how many seconds apart, dominfo is asked again about a guest
+# that vanished while it was being asked about.
+QUERY_ATTEMPTS = 5
+QUERY_PAUSE = 2
 
 
 class VmService(object):
@@ -333,7 +343,14 @@ class VmService(object):
 
     def dominfo(self):
         argv = self.virsh("dominfo", self.params["name"])
-        rc, out, err = self.runner.run(argv)
+        # A guest that vanished in the middle of the query is asked about
+        # again: the next answer says where it is now.
+        for attempt in range(QUERY_ATTEMPTS):
+            if attempt:
+                time.sleep(QUERY_PAUSE)
+            rc, out, err = self.runner.run(argv)
+            if not domain_vanished(rc, err):
+                break
         if domain_missing(rc, err):
             return None
         if rc != 0:

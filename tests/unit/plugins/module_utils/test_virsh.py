@@ -58,6 +58,10 @@ def test_no_such_domain_is_told_from_a_failed_query():
     assert virsh.domain_missing(*answer("dominfo_missing")) is True
     assert virsh.domain_missing(*answer("dumpxml_inactive_missing")) is True
     assert virsh.domain_missing(*answer("dominfo_no_daemon")) is False
+    assert virsh.domain_missing(*answer("dominfo_vanished")) is False
+    assert virsh.domain_vanished(*answer("dominfo_vanished")) is True
+    assert virsh.domain_vanished(*answer("dominfo_missing")) is False
+    assert virsh.domain_vanished(*answer("dominfo_no_daemon")) is False
     assert virsh.domain_missing(*answer("dominfo_guest1")) is False
 
 

@@ -65,13 +65,15 @@ WRITES = {
 
 
 class Libvirt(FakeHost):
-    def __init__(self, state, validate=None, write_fails=None, dominfo=None, stuck=False):
+    def __init__(self, state, validate=None, write_fails=None, dominfo=None, stuck=False, vanishing=0):
         super(Libvirt, self).__init__()
         self.state = state
         self.stuck = stuck
         self.validate = validate or cap("validate_guest1")
         self.write_fails = write_fails
         self.dominfo = dominfo
+        # How many dominfo answers, first, are of a guest that went away while it was asked about.
+        self.vanishing = vanishing
 
     def answer(self, tool, args):
         if tool == "virt-xml-validate":
@@ -80,6 +82,9 @@ class Libvirt(FakeHost):
         assert args[1:3] == ["--connect", "qemu:///system"]
         command = args[3]
         if command == "dominfo":
+            if self.vanishing:
+                self.vanishing -= 1
+                return cap("dominfo_vanished")
             return self.dominfo or STATES[self.state][0]
         if command == "dumpxml":
             return STATES[self.state][1]
@@ -96,6 +101,8 @@ class Libvirt(FakeHost):
 
 @pytest.fixture
 def libvirt(monkeypatch):
+    monkeypatch.setattr(mod, "QUERY_PAUSE", 0)
+
     def setup(state, **kwargs):
         target = patch_module(monkeypatch, Libvirt(state, **kwargs), bin_dir="/usr/bin")
         return target
@@ -282,4 +289,22 @@ def test_a_failed_or_unreadable_query_is_not_no_such_domain(libvirt, tmp_path, d
     target = libvirt("absent", dominfo=dominfo)
     result = run(tmp_path)
     assert result["failed"] is True and needle in result["msg"], result["msg"]
+    assert target.writes == [] and not config(tmp_path).exists()
+
+
+@pytest.mark.parametrize("state", ["running_transient", "absent"])
+def test_a_guest_that_vanishes_while_asked_about_is_asked_again(libvirt, tmp_path, state):
+    """Pacemaker was starting or moving the guest during the query (a lab capture): the next answer counts."""
+    target = libvirt(state, vanishing=2)
+    result = run(tmp_path)
+    assert (result["failed"], result["commands"]) == (False, []), result
+    assert [c[3] for c in target.calls if c[0].endswith("virsh")].count("dominfo") == 3
+    assert target.writes == [] and config(tmp_path).exists()
+
+
+def test_a_guest_that_keeps_vanishing_is_a_failed_query(libvirt, tmp_path):
+    target = libvirt("absent", vanishing=mod.QUERY_ATTEMPTS)
+    result = run(tmp_path)
+    assert result["failed"] is True and "Domain not found: no domain with matching uuid" in result["msg"], result
+    assert "a failed query is not" in result["msg"]
     assert target.writes == [] and not config(tmp_path).exists()
