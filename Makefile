@@ -84,7 +84,7 @@ sanity: tree $(SANITY_VENV)/.stamp
 		ansible-test sanity --local --requirements --python 3.11 --color no
 
 units: tree
-	cd $(TREE) && PYTHONPATH=$(TREE_ROOT) $(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
+	cd $(TREE) && PYTHONPATH=$(TREE_ROOT) $(BIN)/python -m pytest -q -p no:cacheprovider -n auto tests/unit
 
 # Bad input refused before any host is touched (ansible-playbook on local hosts).
 validation: tree

@@ -91,6 +91,27 @@ def guest_counting(node, since: dict | None = None) -> dict | None:
     return line
 
 
+def guest_report() -> str:
+    """What each node knows of the guest, for a failure message: Pacemaker's view with fail counts, libvirt's
+    domain (CPU time and disk writes show whether it runs at all), QEMU's log and process."""
+    parts = [get_host("node1").run("crm_mon --one-shot --inactive --failcounts").stdout]
+    for name in NODES:
+        out = get_host(name).run(
+            "virsh list --all; virsh domstats guest1 --state --cpu-total --block 2>&1; "
+            "tail -n 15 /var/log/libvirt/qemu/guest1.log; ps -o pid,etime,time,args -C qemu-system-x86_64; "
+            f"dd if={IMAGE} bs=512 count=1 iflag=direct status=none | tr -d '\\0' | head -c 200")
+        parts.append(f"--- {name} ---\n{out.stdout}{out.stderr}")
+    return "\n".join(parts)
+
+
+def wait_for_guest(predicate, timeout: float, interval: float, what: str) -> dict:
+    """wait_for on the guest's line; a timeout says what the nodes know of the guest."""
+    try:
+        return wait_for(predicate, timeout, interval=interval, what=what)
+    except AssertionError as err:
+        raise AssertionError(f"{err}\n{guest_report()}") from None
+
+
 def new_boot(node, old: dict) -> dict | None:
     """The guest's line once a guest with another boot id than `old`'s writes it."""
     line = guest_line(node)
@@ -163,8 +184,8 @@ def test_ping_pong_takes_cluster_wide_locks_on_one_node_and_on_both():
 
 def test_the_guest_runs_from_gfs2_on_its_preferred_node_only():
     node1, node2 = get_host("node1"), get_host("node2")
-    line = wait_for(lambda: guest_counting(node2), GUEST_BOOT_TIMEOUT, interval=5,
-                    what="the guest to write its counter")
+    line = wait_for_guest(lambda: guest_counting(node2), GUEST_BOOT_TIMEOUT, interval=5,
+                          what="the guest to write its counter")
     assert line["count"] >= 1
     # The same definition on both nodes, outside libvirt's own directory; libvirt knows the guest only where
     # Pacemaker started it (a transient domain: nothing for libvirtd to autostart or start twice).
@@ -180,7 +201,7 @@ def test_the_guest_runs_from_gfs2_on_its_preferred_node_only():
 
 def test_live_migration_keeps_the_guest_running():
     admin = get_host("node1")
-    before = wait_for(lambda: guest_counting(admin), GUEST_BOOT_TIMEOUT, interval=5, what="the guest to count")
+    before = wait_for_guest(lambda: guest_counting(admin), GUEST_BOOT_TIMEOUT, interval=5, what="the guest to count")
     migrations = migrate_to_count(admin)
     admin.run_expect([0], f"crm_resource --move --resource {GUEST} --node node2")
     try:
@@ -193,13 +214,13 @@ def test_live_migration_keeps_the_guest_running():
     assert admin.check_output("virsh list --all --name").split() == []
     # Migrated, not restarted: Pacemaker ran migrate_to on node1 (and the guest's boot id stays, below).
     assert migrate_to_count(admin) == migrations + 1
-    after = wait_for(lambda: guest_counting(node2, before), 60, interval=2, what="the guest to count on node2")
+    after = wait_for_guest(lambda: guest_counting(node2, before), 60, interval=2, what="the guest to count on node2")
     assert after["boot"] == before["boot"], (before, after)
     assert after["count"] > before["count"] and after["uptime"] > before["uptime"], (before, after)
     # With the move cleared the guest stays on node2 (resource-stickiness above its preference) and counts on.
     state = wait_for(lambda: settled(admin), MIGRATE_TIMEOUT, interval=3, what="the cluster to settle")
     assert guest_node(state) == "node2", state
-    later = wait_for(lambda: guest_counting(node2, after), 60, interval=2, what="the guest to count on node2")
+    later = wait_for_guest(lambda: guest_counting(node2, after), 60, interval=2, what="the guest to count on node2")
     assert later["boot"] == before["boot"], (before, later)
 
 
@@ -230,7 +251,7 @@ def test_power_cut_under_write_load_is_fenced_recovered_and_rejoined(lab):
     victim = guest_node(state)
     survivor = other(victim)
     alive = get_host(survivor)
-    before = wait_for(lambda: guest_counting(alive), 60, interval=2, what="the guest to count")
+    before = wait_for_guest(lambda: guest_counting(alive), 60, interval=2, what="the guest to count")
     fences_before = len(lab.fence_log())
     recovered = int(alive.check_output(RECOVERED))
     start_load(alive)
@@ -268,8 +289,8 @@ def test_power_cut_under_write_load_is_fenced_recovered_and_rejoined(lab):
     assert back.check_output(f"md5sum < {MOUNT}/after-crash") == crash_md5
     assert state["guest"] == ("Started", [survivor]), state
     # A restart, not the old guest: a new boot id, counting.
-    restarted = wait_for(lambda: new_boot(alive, before), GUEST_BOOT_TIMEOUT, interval=5,
-                         what="the restarted guest to count")
+    restarted = wait_for_guest(lambda: new_boot(alive, before), GUEST_BOOT_TIMEOUT, interval=5,
+                               what="the restarted guest to count")
     assert restarted["count"] >= 1
     wait_for(lambda: "drbd-fence-by-handler" not in alive.check_output("cibadmin --query --scope constraints"),
              120, interval=3, what="the DRBD fencing constraint to be lifted")

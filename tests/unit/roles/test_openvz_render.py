@@ -59,10 +59,10 @@ def render(tmp_path: Path, **changes) -> tuple[int, str, Path]:
     inv = tmp_path / "inventory.json"
     inv.write_text(json.dumps(inventory))
     playbook = Path(sys.executable).parent / "ansible-playbook"
+    # The strategy is the caller's: make exports Mitogen's, which runs the render's ~30 file and template
+    # tasks in one Python per host (19 s instead of 43 s a render on a slow 2-core machine).
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_STRATEGY="linear",
-               ANSIBLE_PIPELINING="1",
-               ANSIBLE_STRATEGY_PLUGINS="")
+               ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_PIPELINING="1")
     proc = subprocess.run([str(playbook) if playbook.exists() else "ansible-playbook", "-i", str(inv), str(PLAYBOOK)],
                           capture_output=True, text=True, env=env, timeout=300, check=False)
     return proc.returncode, proc.stdout + proc.stderr, dest

@@ -155,7 +155,8 @@ def target(monkeypatch, tmp_path):
         monkeypatch.setattr(mod, "device_size", host.device_size)
         monkeypatch.setattr(mod, "read_proc_drbd", lambda: host.proc)
         monkeypatch.setattr(mod, "tool_exists", LEGACY_TOOLS.__contains__)
-        monkeypatch.setattr(mod.os, "uname", lambda: ("Linux", host.node, "6.1.0", "#1", "x86_64"))
+        # The real type: os is global, and ctypes (loaded on first use, by other code) reads uname().machine.
+        monkeypatch.setattr(mod.os, "uname", lambda: os.uname_result(("Linux", host.node, "6.1.0", "#1", "x86_64")))
         return host
     return setup
 
