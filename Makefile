@@ -25,7 +25,8 @@ SCENARIOS_WIP :=
 SCENARIOS ?= $(filter-out $(SCENARIOS_WIP),$(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 # Host packages the lab and the checks need (Debian 12 names).
 SYSTEM_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap vde2 e2fsprogs apt-utils \
-	openssh-client python3-venv git shellcheck
+	openssh-client python3-venv git shellcheck \
+	gcc libc6-dev make flex bison bc libelf-dev
 
 .PHONY: help deps venv tree lint sanity units validation molecule test demo bench clean distclean
 

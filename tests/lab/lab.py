@@ -358,6 +358,23 @@ def resolved_extra_list(img: Path, packages: Path) -> tuple[tuple[str, ...], tup
     return tuple(names), tuple(kernels.items())
 
 
+def private_apt(work: Path) -> list[str]:
+    """apt-get with its lists, cache and dpkg status below `work` and the
+    host's Debian source: asks and downloads without touching the host's
+    own APT state (run `update` with it first)."""
+    for sub in ("lists/partial", "archives/partial", "cache", "sources"):
+        (work / sub).mkdir(parents=True, exist_ok=True)
+    (work / "status").touch()
+    source = Path(host_debian_sources()[0])
+    name = source.name if source.suffix in (".list", ".sources") else "debian.list"
+    shutil.copy(source, work / "sources" / name)
+    return ["apt-get", "-q", "-y", "-o", f"Dir::State::status={work / 'status'}",
+            "-o", f"Dir::State::Lists={work / 'lists'}", "-o", f"Dir::Cache={work / 'cache'}",
+            "-o", f"Dir::Cache::archives={work / 'archives'}", "-o", "Dir::Etc::SourceList=/dev/null",
+            "-o", f"Dir::Etc::SourceParts={work / 'sources'}", "-o", "Debug::NoLocking=true",
+            "-o", "APT::Install-Recommends=false"]
+
+
 def extra_repo_image(img: Path, packages: Path) -> Path:
     """Where the extra repository for this package list and base image lives:
     keyed by both (the list as resolved), so that a new list, a new base or a
@@ -382,17 +399,8 @@ def build_extra_repo(img: Path, packages: Path) -> dict:
     started = time.monotonic()
     try:
         log(f"building extra repository {final.parent.name} from {packages.name} (cached afterwards)")
-        for sub in ("lists/partial", "archives/partial", "cache", "sources"):
-            (work / sub).mkdir(parents=True)
+        apt = private_apt(work)
         run(["debugfs", "-R", f"dump /var/lib/dpkg/status {work / 'status'}", str(img / "base.raw")])
-        source = Path(host_debian_sources()[0])
-        name = source.name if source.suffix in (".list", ".sources") else "debian.list"
-        shutil.copy(source, work / "sources" / name)
-        apt = ["apt-get", "-q", "-y", "-o", f"Dir::State::status={work / 'status'}",
-               "-o", f"Dir::State::Lists={work / 'lists'}", "-o", f"Dir::Cache={work / 'cache'}",
-               "-o", f"Dir::Cache::archives={work / 'archives'}", "-o", "Dir::Etc::SourceList=/dev/null",
-               "-o", f"Dir::Etc::SourceParts={work / 'sources'}", "-o", "Debug::NoLocking=true",
-               "-o", "APT::Install-Recommends=false"]
         run(apt + ["update"])
         # --reinstall: a listed package the base image has (its kernel, which
         # a scenario's layer may remove to upgrade to it) is offered as well.

@@ -30,8 +30,9 @@ MOUNT = "/srv/gfs0"
 IMAGE = f"{MOUNT}/guest1.img"
 GUEST = "p_vm_guest1"
 CLONES = ("cl_dlm", "cl_drbd_r0", "cl_fs_gfs0")
-# Promotion, DLM and GFS2 on emulated CPUs; a guest under software emulation
-# twice over boots in about 90 s.
+# Promotion, DLM and GFS2 on emulated CPUs; the lab guest (tests/lab/guest.py),
+# emulated twice over, writes its first line about a minute after its start
+# on an idle node, and takes minutes on a busy one.
 SETTLE_TIMEOUT = 420
 GUEST_BOOT_TIMEOUT = 360
 MIGRATE_TIMEOUT = 300
