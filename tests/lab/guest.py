@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright: Contributors to the hacluster.drbd collection
 """The guest that the dual_primary_gfs2 scenario runs inside its lab nodes
