@@ -77,11 +77,15 @@ def key() -> str:
     return h.hexdigest()[:16]
 
 
+def made(final: Path, **extra) -> dict:
+    """build()'s answer: where the kernel and the initramfs in `final` are."""
+    return {"kernel": str(final / "vmlinux"), "initrd": str(final / "initrd.cpio"), "key": final.name, **extra}
+
+
 def build() -> dict:
     final = CACHE / "guest" / key()
     if (final / "manifest.json").exists():
-        return {"kernel": str(final / "vmlinux"), "initrd": str(final / "initrd.cpio"), "key": final.name,
-                "built": False}
+        return made(final, built=False)
     need("apt-get", "dpkg-deb", "tar", "make", "gcc", "flex", "bison", "bc", "strip")
     final.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".build-{final.name}-", dir=final.parent))
@@ -97,9 +101,10 @@ def build() -> dict:
         run(["tar", "-xJf", str(tarball)], cwd=work)
         src = next(p for p in work.iterdir() if p.is_dir() and p.name.startswith("linux-source-"))
         run(["make", "tinyconfig"], cwd=src)
-        wanted = fragment(CONFIG.read_text())
+        text = CONFIG.read_text()
+        wanted = fragment(text)
         with open(src / ".config", "a", encoding="utf-8") as handle:
-            handle.write(CONFIG.read_text())
+            handle.write(text)
         run(["make", "olddefconfig"], cwd=src)
         lost = missed((src / ".config").read_text(), wanted)
         if lost:
@@ -115,8 +120,7 @@ def build() -> dict:
         shutil.rmtree(final, ignore_errors=True)
         out.rename(final)
         log(f"lab guest {final.name} built in {report['seconds']} s")
-        return {"kernel": str(final / "vmlinux"), "initrd": str(final / "initrd.cpio"), "key": final.name,
-                "built": True, "seconds": report["seconds"]}
+        return made(final, built=True, seconds=report["seconds"])
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

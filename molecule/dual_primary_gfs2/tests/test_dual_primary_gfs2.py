@@ -77,9 +77,13 @@ def guest_node(state: dict) -> str:
     return state["guest"][1][0]
 
 
+# The image's first sector, read past every cache, without its NUL padding.
+READ_SECTOR = f"dd if={IMAGE} bs=512 count=1 iflag=direct status=none | tr -d '\\0'"
+
+
 def guest_line(node) -> dict | None:
     """What the guest last wrote to the first sector of its image (read past every cache), or None."""
-    text = node.check_output(f"dd if={IMAGE} bs=512 count=1 iflag=direct status=none | tr -d '\\0'")
+    text = node.check_output(READ_SECTOR)
     match = re.search(r"hacluster-lab-guest boot=(\S+) count=(\d+) uptime=([\d.]+)", text)
     return {"boot": match[1], "count": int(match[2]), "uptime": float(match[3])} if match else None
 
@@ -100,7 +104,7 @@ def guest_report() -> str:
         out = get_host(name).run(
             "virsh list --all; virsh domstats guest1 --state --cpu-total --block 2>&1; "
             "tail -n 15 /var/log/libvirt/qemu/guest1.log; ps -o pid,etime,time,args -C qemu-system-x86_64; "
-            f"dd if={IMAGE} bs=512 count=1 iflag=direct status=none | tr -d '\\0' | head -c 200")
+            f"{READ_SECTOR} | head -c 200")
         parts.append(f"--- {name} ---\n{out.stdout}{out.stderr}")
     return "\n".join(parts)
 
