@@ -6,6 +6,7 @@ tasks/assert.yml) with ansible-playbook against throw-away local hosts."""
 
 from __future__ import annotations
 
+import atexit
 import copy
 import re
 import json
@@ -14,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from playbook_forker import PlaybookForker
 
 HERE = Path(__file__).resolve().parent
 SECRET = "s3cret-heartbeat-key-0123456789"
@@ -29,16 +31,20 @@ GOOD_HEARTBEAT = {
 }
 
 
+# Every run is forked from one Python that has imported Ansible already
+# (playbook_forker.py): the same ansible-playbook, without paying its imports
+# several hundred times. Ansible reads this environment once, at import.
+FORKER = PlaybookForker(dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
+                             ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+                             ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", ""),
+                             ANSIBLE_VERBOSITY="0"))
+atexit.register(FORKER.close)
+
+
 def ansible_playbook(*args: str, verbosity: int = 0, timeout: float = 300) -> tuple[int, str]:
     """ansible-playbook with plain, uncoloured output and the collection only from ANSIBLE_COLLECTIONS_PATH;
     returns its exit status and its output (stdout, then stderr)."""
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
-               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
-               ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", ""),
-               ANSIBLE_VERBOSITY=str(verbosity))
-    proc = subprocess.run(["ansible-playbook", *args], capture_output=True, text=True, env=env, timeout=timeout,
-                          check=False)
-    return proc.returncode, proc.stdout + proc.stderr
+    return FORKER.run([*args, *(["-" + "v" * verbosity] if verbosity else [])], timeout=timeout)
 
 
 def run_check(role: str, common: dict, per_host: dict | None = None, tmp_path: Path | None = None,
@@ -2234,3 +2240,15 @@ def test_the_rolling_upgrade_refuses_what_it_cannot_do(tmp_path, hosts, extra, n
     assert needle in out, out
     # Refused before anything ran on a host: no DRBD or Heartbeat probe.
     assert "Read DRBD's state" not in out, out
+
+
+def test_a_run_past_its_time_out_is_an_error_not_a_refusal(tmp_path):
+    """The fork server kills a run at its time-out; that must fail the test
+    that asked for the run, never count as ansible-playbook refusing input."""
+    playbook = tmp_path / "slow.yml"
+    playbook.write_text("- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+                        "    - ansible.builtin.pause:\n        seconds: 60\n")
+    with pytest.raises(RuntimeError, match="killed by signal 14"):
+        ansible_playbook("-i", "localhost,", "-c", "local", str(playbook), timeout=3)
+    rc, out = ansible_playbook("-i", "localhost,", "-c", "local", str(playbook), "--list-tasks")
+    assert rc == 0 and "pause" in out, out  # the server still answers after a killed run
