@@ -21,8 +21,9 @@ import tempfile
 from pathlib import Path
 
 # The server: one request per line on stdin ({"args", "stdout", "stderr",
-# "timeout"}), one answer per line on the pipe named by its argument ({"rc"}). Its own stdout and
-# stderr are /dev/null, so a child's only output is the files it is given.
+# "timeout"}), one answer per line on the pipe named by its argument
+# ({"rc"}). Its own stdout and stderr are /dev/null, so a child's only output
+# is the files it is given.
 SERVER = r"""
 import json, os, signal, sys
 import ansible.cli.playbook  # the import every run would repeat

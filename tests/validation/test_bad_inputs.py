@@ -37,7 +37,8 @@ GOOD_HEARTBEAT = {
 # Ansible's own strategy: `make` exports Mitogen's for the emulated lab
 # nodes, where it pays; for these local throw-away hosts its bootstrap of
 # an interpreter per host and run costs more than it saves.
-FORKER = PlaybookForker(dict(os.environ, ANSIBLE_STRATEGY="linear", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
+FORKER = PlaybookForker(dict(os.environ, ANSIBLE_STRATEGY="linear",
+                             ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
                              ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
                              ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", ""),
                              ANSIBLE_VERBOSITY="0"))
