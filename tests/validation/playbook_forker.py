@@ -33,6 +33,7 @@ for line in sys.stdin:
     req = json.loads(line)
     pid = os.fork()
     if pid == 0:
+        code = 1  # what the child exits with if it fails before ansible-playbook ends
         try:
             signal.signal(signal.SIGALRM, signal.SIG_DFL)
             signal.alarm(int(req["timeout"]))
@@ -45,19 +46,18 @@ for line in sys.stdin:
                 os.dup2(out, fd)
                 os.close(out)
             sys.argv = ["ansible-playbook", *req["args"]]
-            code = 0
             try:
                 ansible.cli.playbook.main(sys.argv)
+                code = 0
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-            except BaseException:  # noqa: BLE001  # the same as an uncaught error in a fresh process
-                import traceback
-                traceback.print_exc()
-                code = 1
+        except BaseException:  # noqa: BLE001  # the same as an uncaught error in a fresh process
+            import traceback
+            traceback.print_exc()
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
-        os._exit(code)
+            os._exit(code)  # never back into the server's loop
     _, status = os.waitpid(pid, 0)
     rc = os.waitstatus_to_exitcode(status)
     answers.write(json.dumps({"rc": rc}) + "\n")
