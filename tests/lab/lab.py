@@ -596,6 +596,11 @@ def qemu_argv(state: dict, node: str) -> list[str]:
     idx = vm["index"]
     append = [
         "root=/dev/vda", "rw", "console=ttyS0", "net.ifnames=0", "quiet",
+        # Programs load at the same addresses in every process: QEMU's
+        # translations are keyed by virtual address, so without this each
+        # new process translates its code again (twice the CPU time for
+        # short processes such as resource agents, Ansible modules, ssh).
+        "norandmaps",
         f"systemd.hostname={node}", f"lab.mgmt={mac(0, idx)}",
     ]
     for k, (net, dummy) in enumerate(NETWORKS[: state["networks"]], start=1):
