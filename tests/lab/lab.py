@@ -596,13 +596,21 @@ def qemu_argv(state: dict, node: str) -> list[str]:
     idx = vm["index"]
     append = [
         "root=/dev/vda", "rw", "console=ttyS0", "net.ifnames=0", "quiet",
-        # Programs load at the same addresses in every process: QEMU's
-        # translations are keyed by virtual address, so without this each
-        # new process translates its code again (twice the CPU time for
-        # short processes such as resource agents, Ansible modules, ssh).
-        "norandmaps",
         f"systemd.hostname={node}", f"lab.mgmt={mac(0, idx)}",
     ]
+    if state["accel"] != "kvm":
+        append += [
+            # Programs load at the same addresses in every process: QEMU keys
+            # its translations by virtual address, so with ASLR each new
+            # process translates its code again (twice the CPU time for short
+            # processes such as resource agents, Ansible modules, sshd).
+            "norandmaps",
+            # QEMU derives the TSC from the host's monotonic clock. On a busy
+            # host the kernel's clocksource watchdog can call it unstable and
+            # move timekeeping to the HPET, each read of which is an emulated
+            # MMIO access (ten times a TSC read here).
+            "tsc=reliable",
+        ]
     for k, (net, dummy) in enumerate(NETWORKS[: state["networks"]], start=1):
         append.append(f"lab.nic={mac(k, idx)},{vm['networks'][net]['address']}/{vm['networks'][net]['prefix']}")
     argv = [

@@ -239,11 +239,14 @@ RECOVERED = "journalctl -k -b --no-pager -o cat | grep -c 'gfs0.*: recover jid [
 
 
 def start_load(host) -> None:
-    """Write 1 MiB files to GFS2 in a loop, counting the writes done, until /root/load.stop exists."""
+    """Write 1 MiB files to GFS2 in a loop, counting the writes done, until /root/load.stop exists. The count
+    is replaced by a rename, never rewritten in place: a reader sees the old number or the new one, not an
+    empty file."""
     host.run_expect([0], "rm -f /root/load.stop /root/load.count; (nohup sh -c 'n=0; "
                          "while [ ! -e /root/load.stop ]; do "
                          f"dd if=/dev/urandom of={MOUNT}/load-$(hostname) bs=64k count=16 conv=fsync status=none "
-                         "|| exit 1; n=$((n + 1)); echo $n > /root/load.count; done' >/dev/null 2>&1 &)")
+                         "|| exit 1; n=$((n + 1)); echo $n > /root/load.count.new; "
+                         "mv -f /root/load.count.new /root/load.count; done' >/dev/null 2>&1 &)")
 
 
 def load_count(host) -> int:

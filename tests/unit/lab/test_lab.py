@@ -66,6 +66,14 @@ class TestQemuArgv:
         assert "lab.nic=52:54:00:01:00:02,192.168.101.12/24" in append
         assert "lab.nic=52:54:00:03:00:02,192.168.103.12/24" in append
 
+    def test_emulated_vms_keep_programs_at_fixed_addresses_and_the_tsc(self):
+        """Under TCG: no ASLR (QEMU's translations are keyed by virtual address) and the TSC kept as clock;
+        under KVM the guest kernel's defaults."""
+        tcg = option_values(lab.qemu_argv(make_state(), "node1"), "-append")[0].split()
+        kvm = option_values(lab.qemu_argv(make_state(accel="kvm"), "node1"), "-append")[0].split()
+        assert {"norandmaps", "tsc=reliable"} <= set(tcg)
+        assert not {"norandmaps", "tsc=reliable"} & set(kvm)
+
     def test_a_layer_with_a_kernel_of_its_own_boots_it(self, tmp_path):
         """A layer whose default kernel is not the base image's keeps it (build_layers): QEMU starts that
         node with it; other nodes and layers without one start with the base image's."""
