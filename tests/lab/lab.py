@@ -759,7 +759,12 @@ def inventory(state: dict) -> dict:
             "vars": {
                 "ansible_user": "root",
                 "ansible_ssh_private_key_file": key,
-                "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+                # A connection whose VM went away under it (a reboot, a power
+                # cut) ends after a minute without an answer instead of hanging:
+                # a test's probe over such a connection (testinfra multiplexes
+                # its commands over one ssh master per node) waited 20 minutes.
+                "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
+                                           " -o ServerAliveInterval=10 -o ServerAliveCountMax=6",
                 # Throw-away VMs whose host keys come with the image; Mitogen
                 # reads this rather than the ssh options above.
                 "ansible_host_key_checking": False,

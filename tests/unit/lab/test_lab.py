@@ -449,6 +449,15 @@ class TestKernelTokens:
         assert inv_vars["lab_kernel_base"] == "6.1.0-57" and inv_vars["lab_kernel_previous"] == "6.1.0-56"
         assert "lab_kernel_base" not in lab.inventory(make_state())["all"]["vars"]
 
+    def test_a_connection_to_a_vm_that_went_away_ends_instead_of_hanging(self):
+        """Every ssh that reads the inventory (Ansible, Mitogen, testinfra) gives up on a connection whose VM no
+        longer answers (rebooted or powered off under it): a test's probe over such a connection hung for 20
+        minutes."""
+        args = lab.inventory(make_state())["all"]["vars"]["ansible_ssh_common_args"].split()
+        options = dict(args[i + 1].split("=", 1) for i in range(0, len(args), 2) if args[i] == "-o")
+        assert int(options["ServerAliveInterval"]) * int(options["ServerAliveCountMax"]) <= 120
+        assert options["StrictHostKeyChecking"] == "no"
+
 
 def test_fence_log_keeps_the_power_actions_after_the_first_entries(tmp_path, monkeypatch, capsys):
     """`fence-log --since N --power`: what the tests and the bench count as
