@@ -694,11 +694,23 @@ def kill_vm(d: Path, node: str, grace: float = 0) -> bool:
     return True
 
 
+# Every ssh to a lab VM, the lab's own and those that read its inventory
+# (Ansible, Mitogen, testinfra). Throw-away VMs whose host keys come with the
+# image. A connection whose VM went away under it (a reboot, a power cut)
+# ends after a minute without an answer instead of hanging: a test's probe
+# over such a connection (testinfra multiplexes its commands over one ssh
+# master per node) waited 20 minutes.
+SSH_OPTIONS = (
+    "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+    "-o", "ServerAliveInterval=10", "-o", "ServerAliveCountMax=6",
+)
+
+
 def ssh_base(state: dict, node: str) -> list[str]:
     return [
         "ssh", "-q", "-i", str(Path(state["image"]) / "id_ed25519"),
         "-p", str(state["nodes"][node]["ssh_port"]),
-        "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+        "-o", "BatchMode=yes", *SSH_OPTIONS,
         "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", "root@127.0.0.1",
     ]
 
@@ -759,14 +771,8 @@ def inventory(state: dict) -> dict:
             "vars": {
                 "ansible_user": "root",
                 "ansible_ssh_private_key_file": key,
-                # A connection whose VM went away under it (a reboot, a power
-                # cut) ends after a minute without an answer instead of hanging:
-                # a test's probe over such a connection (testinfra multiplexes
-                # its commands over one ssh master per node) waited 20 minutes.
-                "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
-                                           " -o ServerAliveInterval=10 -o ServerAliveCountMax=6",
-                # Throw-away VMs whose host keys come with the image; Mitogen
-                # reads this rather than the ssh options above.
+                "ansible_ssh_common_args": " ".join(SSH_OPTIONS),
+                # Mitogen reads this rather than StrictHostKeyChecking above.
                 "ansible_host_key_checking": False,
                 # Mitogen's first connection starts a Python in the guest and
                 # sends it Mitogen's core: right after boot, an emulated CPU
