@@ -68,9 +68,16 @@ consensus, 1.2 times the token), the fencing it took and 1.5 times the bare take
                       total time, the client's outages (gaps over 5 s) and
                       the longest gap
 
-BENCH_SKIP_DRBD=1, BENCH_SKIP_PS=1, BENCH_SKIP_ISCSI=1, BENCH_SKIP_GFS2=1, BENCH_SKIP_CONTAINERS=1 leave a part
-out;
-BENCH_SKIP_TOPOLOGIES=1 leaves out both topologies; BENCH_CONVERGE_ONLY=1
+    module_*          playbooks/drbd_module.yml on one VM running the base image's
+                      kernel, for the release before it (installed, not
+                      running): the first run (DKMS, headers, kernel sources,
+                      build, checks), the build task alone, a re-run (changed
+                      must be 0), and a build against the wrong kernel's
+                      headers, which must be refused (its time and message)
+
+BENCH_SKIP_DRBD=1, BENCH_SKIP_PS=1, BENCH_SKIP_ISCSI=1, BENCH_SKIP_GFS2=1, BENCH_SKIP_CONTAINERS=1,
+BENCH_SKIP_MODULE=1 leave a part out;
+BENCH_SKIP_TOPOLOGIES=1 leaves out every topology (not the module part); BENCH_CONVERGE_ONLY=1
 measures only the playbook runs of each part. The strategy is the Makefile's
 (Mitogen unless MITOGEN=0) and is printed with the figures.
 """
@@ -124,6 +131,17 @@ def playbook(inventory: str, play: Path, env: dict, *args: str) -> tuple[float, 
     if proc.returncode != 0:
         raise SystemExit(f"{play} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
     return seconds, proc.stdout
+
+
+def playbook_failing(inventory: str, play: Path, env: dict, *args: str) -> tuple[float, str]:
+    """Like playbook(), for a run that must fail: its seconds and its output; a run that passes stops the bench."""
+    start = time.monotonic()
+    proc = subprocess.run(["ansible-playbook", "-i", inventory, str(play), *args], capture_output=True, text=True,
+                          env=env, check=False)
+    seconds = round(time.monotonic() - start, 1)
+    if proc.returncode == 0:
+        raise SystemExit(f"{play} passed where it must fail:\n{proc.stdout[-3000:]}")
+    return seconds, proc.stdout + proc.stderr
 
 
 def lab_ssh(name: str, node: str, command: str, check: bool = True) -> str:
@@ -474,6 +492,69 @@ def bench_kernel_upgrade(name: str, inventory: Path, env: dict, ip: str, www: st
         problems.append(f"fenced: {fences}")
     if problems:
         raise SystemExit("rolling kernel upgrade: " + "; ".join(problems))
+
+
+def task_seconds(times: Path, task: str) -> float:
+    """The seconds the last run that wrote to `times` (the task_times callback's file) spent in `task`."""
+    run = json.loads(times.read_text().splitlines()[-1])
+    return round(sum(seconds for seconds, name, dummy in run["tasks"] if name.endswith(task)), 1)
+
+
+def bench_drbd_module(figures: dict) -> None:
+    """playbooks/drbd_module.yml on one VM that runs the base image's kernel, for the release before it (installed,
+    not running): the first run (DKMS, headers, the kernel sources, the build and its checks), the build task alone,
+    an idempotent re-run; then the same tree built against the wrong kernel's headers (/lib/modules/KERNEL/build
+    pointed at the base release's), which must be refused, naming both kernels. Stops with an error otherwise."""
+    import yaml  # pylint: disable=import-outside-toplevel  # ships with ansible-core
+
+    name = "benchmod"
+    tmp = Path(tempfile.mkdtemp(prefix="hacluster-bench-"))
+    times = tmp / "task-times.jsonl"
+    env = ansible_env(ANSIBLE_CALLBACK_PLUGINS=str(ROOT / "tests" / "ansible" / "callback_plugins"),
+                      ANSIBLE_CALLBACKS_ENABLED="task_times", HACLUSTER_TASK_TIMES=str(times))
+    play = ROOT / "playbooks" / "drbd_module.yml"
+    build_task = "Build, install and check the module for each kernel"
+    try:
+        timed(["up", "--name", name, "--vms", "1", "--networks", "0", "--group", "hacluster",
+               "--inventory", str(tmp / "hosts.yml"),
+               "--extra-repo", str(ROOT / "tests" / "bench" / "drbd_module" / "extra-packages.txt")])
+        lab_vars = yaml.safe_load((tmp / "hosts.yml").read_text())["all"]["vars"]
+        target, wrong = (f"{lab_vars[k]}-cloud-amd64" for k in ("lab_kernel_previous", "lab_kernel_base"))
+        running = lab_ssh(name, "node1", "uname -r").strip()
+        # The kernel about to boot is installed first, as it would be before an upgrade's reboot; so are the
+        # headers of the wrong kernel, for the refusal below.
+        start = time.monotonic()
+        lab_ssh(name, "node1", "apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive "
+                f"apt-get install -q -y --no-install-recommends linux-image-{target} linux-headers-{wrong} >/dev/null")
+        figures["module_kernel_install_s"] = round(time.monotonic() - start, 1)
+        extra = json.dumps({"drbd_dkms_version": "8.4.11", "drbd_dkms_kernels": [target]})
+        figures["module_kernels"] = f"running {running}, built for {target}"
+        figures["module_first_run_s"], dummy = playbook(str(tmp), play, env, "-e", extra)
+        figures["module_build_s"] = task_seconds(times, build_task)
+        seen = lab_ssh(name, "node1", f"modinfo -k {target} -F filename drbd; modinfo -k {target} -F vermagic drbd")
+        figures["module_installed"] = " ".join(seen.split()[:2])
+        problems = []
+        if not seen.startswith(f"/lib/modules/{target}/updates/dkms/") or f"\n{target} " not in seen:
+            problems.append(f"modprobe would not load the DKMS build for {target}: {seen!r}")
+        figures["module_rerun_s"], out = playbook(str(tmp), play, env, "-e", extra)
+        figures["module_rerun_changed"] = sum(int(n) for n in re.findall(r"changed=(\d+)", out))
+        if figures["module_rerun_changed"]:
+            problems.append(f"the re-run changed {figures['module_rerun_changed']} things")
+        if problems:
+            raise SystemExit("DRBD module build: " + "; ".join(problems))
+        if CONVERGE_ONLY:
+            return
+        # Built against another kernel's headers, the module names that kernel: it must be refused.
+        playbook(str(tmp), play, env, "-e", json.dumps(dict(json.loads(extra), drbd_dkms_state="absent")))
+        lab_ssh(name, "node1", f"ln -sfn /usr/src/linux-headers-{wrong} /lib/modules/{target}/build")
+        figures["module_wrong_headers_s"], out = playbook_failing(str(tmp), play, env, "-e", extra)
+        refusal = re.search(r"refusing kernel [^\n\"]*", out)
+        figures["module_wrong_headers_refusal"] = refusal.group(0)[:160] if refusal else None
+        if not refusal or target not in refusal.group(0) or f"built for kernel {wrong}" not in out:
+            raise SystemExit(f"DRBD module build: the wrong-headers build was not refused by name: {out[-1500:]}")
+    finally:
+        timed(["down", "--name", name])
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 SEND_ARP = "/usr/libexec/heartbeat/send_arp"
@@ -896,6 +977,8 @@ def main() -> int:
             bench_gfs2(figures)
         if os.environ.get("BENCH_SKIP_CONTAINERS") != "1":
             bench_containers(figures)
+    if os.environ.get("BENCH_SKIP_MODULE") != "1":
+        bench_drbd_module(figures)
     width = max(len(k) for k in figures)
     print("lab figures")
     for key, value in figures.items():
