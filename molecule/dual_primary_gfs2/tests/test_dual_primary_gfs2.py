@@ -204,6 +204,33 @@ def test_the_guest_runs_from_gfs2_on_its_preferred_node_only():
     assert IMAGE in node1.check_output("virsh domblklist guest1")
 
 
+def test_the_lab_and_the_guest_resource_are_what_the_scenario_asks_for():
+    """molecule.yml's lab_cpus reaches the VMs (lab.py up --cpus), and the guest's agent_params reach its
+    VirtualDomain resource: with the autoset_utilization_* parameters false the agent writes no utilization attributes
+    (it would, every 30 s, with the defaults)."""
+    import yaml  # pylint: disable=import-outside-toplevel  # ships with ansible-core
+
+    scenario = yaml.safe_load((SCENARIO / "molecule.yml").read_text())
+    cpus = scenario["platforms"][0]["lab_cpus"]
+    for name in NODES:
+        assert int(get_host(name).check_output("nproc")) == cpus, name
+    guest = scenario["provisioner"]["inventory"]["group_vars"]["hacluster"]["dual_primary_gfs2_vms"][0]
+    wanted = guest["agent_params"]
+    interval_ms = int(guest["operations"]["monitor"]["interval"].rstrip("s")) * 1000
+    node1 = get_host("node1")
+    # Past a recurring monitor of the running guest that succeeded (the CIB's status section records it), which
+    # is what would add them.
+    monitored = (f"//lrm_resource[@id='{GUEST}']/lrm_rsc_op[@operation='monitor'][@interval='{interval_ms}']"
+                 "[@rc-code='0']")
+    wait_for(lambda: node1.run(f"cibadmin --query --xpath \"{monitored}\"").rc == 0, SETTLE_TIMEOUT, interval=3,
+             what="a monitor of the running guest")
+    primitive = ET.fromstring(node1.check_output(f"cibadmin --query --xpath \"//primitive[@id='{GUEST}']\""))
+    params = {nv.get("name"): nv.get("value") for nv in primitive.findall("instance_attributes/nvpair")}
+    for key, value in wanted.items():
+        assert params.get(key) == str(value).lower(), (key, params)
+    assert primitive.findall("utilization/nvpair") == [], ET.tostring(primitive, encoding="unicode")
+
+
 def test_live_migration_keeps_the_guest_running():
     admin = get_host("node1")
     before = wait_for_guest(lambda: guest_counting(admin), GUEST_BOOT_TIMEOUT, interval=5, what="the guest to count")
