@@ -123,25 +123,20 @@ def ansible_env(**extra: str) -> dict:
     return dict(os.environ, **extra, ANSIBLE_COLLECTIONS_PATH=os.environ["HACLUSTER_TREE_ROOT"], ANSIBLE_NOCOLOR="1")
 
 
-def playbook(inventory: str, play: Path, env: dict, *args: str) -> tuple[float, str]:
+def playbook(inventory: str, play: Path, env: dict, *args: str, must_fail: bool = False) -> tuple[float, str]:
+    """Seconds and stdout of an ansible-playbook run; a failed run stops the bench. With must_fail the other way
+    round, and the output holds stderr too."""
     start = time.monotonic()
     proc = subprocess.run(["ansible-playbook", "-i", inventory, str(play), *args], capture_output=True, text=True,
                           env=env, check=False)
     seconds = round(time.monotonic() - start, 1)
+    if must_fail:
+        if proc.returncode == 0:
+            raise SystemExit(f"{play} passed where it must fail:\n{proc.stdout[-3000:]}")
+        return seconds, proc.stdout + proc.stderr
     if proc.returncode != 0:
         raise SystemExit(f"{play} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
     return seconds, proc.stdout
-
-
-def playbook_failing(inventory: str, play: Path, env: dict, *args: str) -> tuple[float, str]:
-    """Like playbook(), for a run that must fail: its seconds and its output; a run that passes stops the bench."""
-    start = time.monotonic()
-    proc = subprocess.run(["ansible-playbook", "-i", inventory, str(play), *args], capture_output=True, text=True,
-                          env=env, check=False)
-    seconds = round(time.monotonic() - start, 1)
-    if proc.returncode == 0:
-        raise SystemExit(f"{play} passed where it must fail:\n{proc.stdout[-3000:]}")
-    return seconds, proc.stdout + proc.stderr
 
 
 def lab_ssh(name: str, node: str, command: str, check: bool = True) -> str:
@@ -527,7 +522,8 @@ def bench_drbd_module(figures: dict) -> None:
         lab_ssh(name, "node1", "apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive "
                 f"apt-get install -q -y --no-install-recommends linux-image-{target} linux-headers-{wrong} >/dev/null")
         figures["module_kernel_install_s"] = round(time.monotonic() - start, 1)
-        extra = json.dumps({"drbd_dkms_version": "8.4.11", "drbd_dkms_kernels": [target]})
+        params = {"drbd_dkms_version": "8.4.11", "drbd_dkms_kernels": [target]}
+        extra = json.dumps(params)
         figures["module_kernels"] = f"running {running}, built for {target}"
         figures["module_first_run_s"], dummy = playbook(str(tmp), play, env, "-e", extra)
         figures["module_build_s"] = task_seconds(times, build_task)
@@ -545,9 +541,9 @@ def bench_drbd_module(figures: dict) -> None:
         if CONVERGE_ONLY:
             return
         # Built against another kernel's headers, the module names that kernel: it must be refused.
-        playbook(str(tmp), play, env, "-e", json.dumps(dict(json.loads(extra), drbd_dkms_state="absent")))
+        playbook(str(tmp), play, env, "-e", json.dumps(dict(params, drbd_dkms_state="absent")))
         lab_ssh(name, "node1", f"ln -sfn /usr/src/linux-headers-{wrong} /lib/modules/{target}/build")
-        figures["module_wrong_headers_s"], out = playbook_failing(str(tmp), play, env, "-e", extra)
+        figures["module_wrong_headers_s"], out = playbook(str(tmp), play, env, "-e", extra, must_fail=True)
         refusal = re.search(r"refusing kernel [^\n\"]*", out)
         figures["module_wrong_headers_refusal"] = refusal.group(0)[:160] if refusal else None
         if not refusal or target not in refusal.group(0) or f"built for kernel {wrong}" not in out:
